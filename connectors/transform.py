@@ -1,0 +1,145 @@
+"""SQL that turns staged text columns into typed entity fields plus a readable reason for every bad row."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from connectors.dates import timestamp_sql
+from connectors.mapping import DEFAULT_NA, TEMPLATE_REF, FileMapping
+from sdi.models import EntitySpec, FieldSpec, Need
+
+DECIMAL_COMMA = r"^-?\d{1,3}(\.\d{3})*,\d+$|^-?\d+,\d+$"
+TRUE_WORDS = ("yes", "y", "true", "t", "1", "ja", "j", "x", "wahr", "oui", "si")
+FALSE_WORDS = ("no", "n", "false", "f", "0", "nein", "non", "falsch")
+
+
+def lit(text: object) -> str:
+    """A SQL string literal."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class FieldSql:
+    """How one canonical field is read: raw text, typed value, and the problem if any."""
+
+    name: str
+    raw: str
+    typed: str
+    problem: str | None
+    gap: str | None  # condition that marks an EXPECTED field missing
+    origin: str  # "column X", "template", "constant"
+
+
+def na_values(fm: FileMapping) -> tuple[str, ...]:
+    """Cell texts that mean 'no value' in this file."""
+    return tuple(fm.na_values) if fm.na_values is not None else DEFAULT_NA
+
+
+def na_clean(col: str, na: tuple[str, ...]) -> str:
+    """Trimmed text, NULL when empty or a no-value marker."""
+    values = ", ".join(lit(v) for v in na if v)
+    base = f"nullif(trim({col}), '')"
+    return f"CASE WHEN trim({col}) IN ({values}) THEN NULL ELSE {base} END" if values else base
+
+
+def _raw(fm: FileMapping, name: str, index: dict[str, int], na: tuple[str, ...]) -> tuple[str, str]:
+    if name in fm.values:
+        value = fm.values[name]
+        return ("NULL" if value is None else lit(value)), "constant"
+    source = fm.columns[name]
+    refs = TEMPLATE_REF.findall(source)
+    if not refs:
+        return na_clean(f"c{index[source.strip().lower()]}", na), f"column {source}"
+    parts: list[str] = []
+    cleaned = {ref: na_clean(f"c{index[ref.strip().lower()]}", na) for ref in refs}
+    pos = 0
+    for match in TEMPLATE_REF.finditer(source):
+        if match.start() > pos:
+            parts.append(lit(source[pos : match.start()]))
+        parts.append(f"coalesce({cleaned[match.group(1)]}, '')")
+        pos = match.end()
+    if pos < len(source):
+        parts.append(lit(source[pos:]))
+    text = f"nullif(trim(concat({', '.join(parts)})), '')"
+    if re.search(r"\w", TEMPLATE_REF.sub("", source)):
+        return text, "template"  # the template's own words carry meaning even when its columns are empty
+    all_null = " AND ".join(f"{c} IS NULL" for c in cleaned.values())
+    return f"CASE WHEN {all_null} THEN NULL ELSE {text} END", "template"
+
+
+def _mapped(raw: str, mapping: dict[str, str]) -> str:
+    if not mapping:
+        return raw
+    whens = " ".join(f"WHEN {lit(src)} THEN {lit(dst)}" for src, dst in mapping.items())
+    return f"(CASE {raw} {whens} ELSE {raw} END)"
+
+
+def number_sql(raw: str) -> str:
+    """DOUBLE from text with a decimal point or a decimal comma (1.234,5)."""
+    plain = f"try_cast(replace({raw}, ' ', '') AS DOUBLE)"
+    comma = f"try_cast(replace(replace({raw}, '.', ''), ',', '.') AS DOUBLE)"
+    return f"coalesce({plain}, CASE WHEN regexp_matches({raw}, {lit(DECIMAL_COMMA)}) THEN {comma} END)"
+
+
+def _typed(spec: FieldSpec, raw: str, date_format: str | None) -> str:
+    if spec.type == "text":
+        return f"lower({raw})" if spec.lower else raw
+    if spec.type == "float":
+        return number_sql(raw)
+    if spec.type == "int":
+        num = number_sql(raw)
+        return f"CASE WHEN {num} = round({num}) THEN CAST({num} AS BIGINT) END"
+    if spec.type == "bool":
+        return (
+            f"CASE WHEN lower({raw}) IN ({', '.join(map(lit, TRUE_WORDS))}) THEN TRUE "
+            f"WHEN lower({raw}) IN ({', '.join(map(lit, FALSE_WORDS))}) THEN FALSE END"
+        )
+    if spec.type == "list":
+        return (
+            f"list_filter(list_transform(regexp_split_to_array({raw}, '[;,]'), lambda s: trim(s)), "
+            f"lambda s: s <> '')"
+        )
+    stamp = timestamp_sql(raw, date_format)
+    return f"CAST({stamp} AS DATE)" if spec.type == "date" else stamp
+
+
+_KIND_WORD = {"float": "a number", "int": "a whole number", "bool": "yes/no", "date": "a date", "timestamp": "a date/time"}
+
+
+def field_sql(fm: FileMapping, spec: FieldSpec, index: dict[str, int]) -> FieldSql | None:
+    """SQL for one field, or None when the mapping does not provide it."""
+    if spec.name not in fm.columns and spec.name not in fm.values:
+        return None
+    na = na_values(fm)
+    raw, origin = _raw(fm, spec.name, index, na)
+    raw = _mapped(raw, fm.value_maps.get(spec.name, {}))
+    typed = _typed(spec, raw, fm.date_format)
+    checks: list[str] = []
+    where = f" ({origin})"
+    if spec.need is Need.REQUIRED:
+        checks.append(f"CASE WHEN {raw} IS NULL THEN {lit(f'missing required field {spec.name}{where}')} END")
+    if spec.type not in ("text", "list"):
+        hint = f" (format {fm.date_format})" if fm.date_format and spec.type in ("date", "timestamp") else ""
+        checks.append(
+            f"CASE WHEN {raw} IS NOT NULL AND {typed} IS NULL THEN "
+            f"{lit(spec.name + ': ')} || quote_text || {lit(f' is not {_KIND_WORD[spec.type]}{hint}{where}')} END"
+            .replace("quote_text", f"'''' || {raw} || ''''")
+        )
+    if spec.choices:
+        allowed = ", ".join(spec.choices)
+        checks.append(
+            f"CASE WHEN {typed} IS NOT NULL AND {typed} NOT IN ({', '.join(map(lit, spec.choices))}) THEN "
+            f"{lit(spec.name + ': ')} || '''' || {raw} || '''' || {lit(f' is not one of {allowed}{where}')} END"
+        )
+    problem = ", ".join(checks) if checks else None
+    gap = f"{typed} IS NULL" if spec.need is Need.EXPECTED else None
+    return FieldSql(spec.name, raw, typed, problem, gap, origin)
+
+
+def derived_id_sql(spec: EntitySpec, fields: dict[str, FieldSql]) -> str:
+    """A content-derived id for exports without one: prefix + hash of the mapped values + occurrence."""
+    parts = ", ".join(f"coalesce(CAST({f.typed} AS VARCHAR), '')" for n, f in fields.items() if n != spec.id_field)
+    digest = f"substr(md5(concat_ws('|', {parts})), 1, 12)"
+    occurrence = f"row_number() OVER (PARTITION BY {digest} ORDER BY _line)"
+    return f"{lit(spec.id_prefix)} || {digest} || CASE WHEN {occurrence} > 1 THEN '-' || {occurrence} ELSE '' END"

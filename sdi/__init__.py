@@ -1,0 +1,3 @@
+"""SDI: Service Decision Intelligence."""
+
+__version__ = "0.1.0"

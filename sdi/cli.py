@@ -1,0 +1,153 @@
+"""The `sdi` command: thin wrappers that parse options, call a service and print its result."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from sdi.config import Settings, get_settings
+from sdi.errors import SdiError
+from sdi.machine_file import MachineFile
+from sdi.progress import Progress
+
+app = typer.Typer(
+    help="SDI — Service Decision Intelligence: find the machines in your installed base that need service now.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+bench_app = typer.Typer(help="Benchmarks: each prints its figures next to a baseline run in the same process.")
+app.add_typer(bench_app, name="bench")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
+AsOfOpt = Annotated[
+    Optional[str], typer.Option("--as-of", help="Reference date YYYY-MM-DD (default: the data's as_of, else today).")
+]
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def open_db(settings: Settings | None = None) -> MachineFile:
+    """Open the machine file under SDI_HOME."""
+    s = settings or _settings()
+    return MachineFile(s.db_path, s.db_threads, s.db_memory_limit)
+
+
+def _as_of(value: str | None, db: MachineFile) -> date:
+    if value is None:
+        return db.data_as_of()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise SdiError(f"--as-of {value!r} is not a date", "use YYYY-MM-DD, e.g. --as-of 2026-11-01") from exc
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str, sort_keys=False) + "\n")
+
+
+@app.command()
+def ingest(
+    mapping: Annotated[Path, typer.Argument(help="Mapping YAML naming the export files and their columns.")],
+    as_json: JsonOpt = False,
+    strict: Annotated[bool, typer.Option(help="Exit 1 when any row was rejected.")] = False,
+    show: Annotated[int, typer.Option(help="Rejected rows listed per file in the text report.")] = 20,
+) -> None:
+    """Import export files (CSV, Parquet, JSON, XLSX) into the machine file through a mapping."""
+    from connectors.ingest import ingest as run_ingest
+    from connectors.report import render_ingest
+
+    settings = _settings()
+    with open_db(settings) as db:
+        report = run_ingest(db, mapping, batch_rows=settings.ingest_batch_rows, progress=Progress(quiet=as_json))
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        typer.echo(render_ingest(report, show))
+    if strict and any(f.rows_rejected for f in report.files):
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    machines: Annotated[Optional[int], typer.Option(help="Machines in the installed base (default 8,000).")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed: same seed, same files.")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The demo's reference date (YYYY-MM-DD).")] = None,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the app at the end.")] = True,
+) -> None:
+    """Generate a realistic demo installed base, import it like a customer would, and assess it."""
+    from sdi.demo_run import run_demo
+
+    settings = _settings()
+    run_demo(
+        settings,
+        machines=machines or settings.demo_machines,
+        seed=settings.demo_seed if seed is None else seed,
+        as_of=date.fromisoformat(as_of) if as_of else None,
+        serve=serve,
+    )
+
+
+@app.command()
+def assess(as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
+    """Installed-base assessment: data gaps and campaign readiness per model and territory."""
+    from sdi.assess import assess as run_assess
+    from sdi.assess import render
+
+    with open_db() as db:
+        result = run_assess(db, _as_of(as_of, db))
+    _print_json(result) if as_json else typer.echo(render(result))
+
+
+@app.command()
+def status(as_json: JsonOpt = False) -> None:
+    """Rows per entity in the machine file, and where it lives."""
+    settings = _settings()
+    with open_db(settings) as db:
+        counts = db.counts()
+        data = {"home": str(settings.home.resolve()), "db": str(settings.db_path), "as_of": str(db.data_as_of()), "rows": counts}
+    if as_json:
+        _print_json(data)
+        return
+    typer.echo(f"SDI home: {data['home']}\nmachine file: {data['db']} (data as of {data['as_of']})")
+    for name, n in counts.items():
+        typer.echo(f"  {name:<15} {n:>12,}")
+
+
+@app.command()
+def serve() -> None:
+    """Serve the SDI app on 127.0.0.1 (the app arrives with the API issue)."""
+    raise SdiError("the web app is not part of this build yet", "use the CLI: sdi status, sdi assess")
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    sizes: Annotated[str, typer.Option(help="Comma-separated machine counts.")] = "8000,100000",
+    seed: Annotated[int, typer.Option(help="Demo seed.")] = 42,
+    workdir: Annotated[Optional[Path], typer.Option(help="Scratch folder (default: SDI_HOME/bench).")] = None,
+) -> None:
+    """Import rows/s at each size, next to a bare DuckDB read_csv of the same files."""
+    from sdi.bench.ingest import run
+
+    settings = _settings()
+    run([int(s) for s in sizes.split(",") if s.strip()], seed, workdir or settings.home / "bench")
+
+
+def main() -> None:
+    """Console entry point: user errors print a message and exit non-zero, never a traceback."""
+    try:
+        app()
+    except SdiError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

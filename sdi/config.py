@@ -1,0 +1,101 @@
+"""All settings in one place: defaults < config file < environment (SDI_*) < explicit arguments."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from sdi.errors import ConfigError
+
+CONFIG_ENV = "SDI_CONFIG"
+
+
+def config_file_path() -> Path | None:
+    """The config file in force: $SDI_CONFIG, else $SDI_HOME/config.yaml, else ./sdi.yaml (if present)."""
+    explicit = os.environ.get(CONFIG_ENV)
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{CONFIG_ENV} points at {path}, which is not a file", "fix the path or unset it")
+        return path
+    home = Path(os.environ.get("SDI_HOME", "./sdi-home"))
+    for candidate in (home / "config.yaml", Path("sdi.yaml")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class Settings(BaseSettings):
+    """SDI settings; every field is also settable as SDI_<NAME> or in the config file."""
+
+    model_config = SettingsConfigDict(env_prefix="SDI_", extra="forbid", validate_default=True)
+
+    home: Path = Field(Path("./sdi-home"), description="Folder holding all state (DB, vector store, audit log).")
+    host: str = Field("127.0.0.1", description="Address `sdi serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `sdi serve` listens on.")
+    demo_machines: int = Field(8000, ge=1, le=1_000_000, description="Machines in the generated demo base.")
+    demo_seed: int = Field(42, description="Seed of the demo generator.")
+    db_threads: int | None = Field(None, ge=1, le=256, description="DuckDB worker threads (default: all cores).")
+    db_memory_limit: str | None = Field(None, description="DuckDB memory limit, e.g. '4GB'.")
+    ingest_batch_rows: int = Field(200_000, ge=1_000, description="Rows staged per batch while importing.")
+
+    @field_validator("home")
+    @classmethod
+    def _home_is_not_a_file(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} exists and is not a folder")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_file_path()
+        if path is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+        return tuple(sources)
+
+    @property
+    def db_path(self) -> Path:
+        """The machine-file database."""
+        return self.home / "machine-file.duckdb"
+
+    @property
+    def demo_dir(self) -> Path:
+        """Where `sdi demo` writes its generated export files."""
+        return self.home / "demo-data"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning validation errors into one readable ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        source = config_file_path()
+        where = f" (config file {source} or SDI_* environment)" if source else " (SDI_* environment)"
+        raise ConfigError(f"invalid settings{where}: {problems}", "correct the value or remove it") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, read once."""
+    return load_settings()
