@@ -1,0 +1,23 @@
+# SDI on-prem image: the package and its bundled models, run as a non-root user; all state in the /data volume.
+FROM python:3.11-slim
+
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY sdi ./sdi
+COPY connectors ./connectors
+COPY retrieval ./retrieval
+COPY prompts ./prompts
+COPY eval ./eval
+# Point PIP_EXTRA_INDEX_URL at your CPU-only torch wheels (or a local mirror) so torch==2.13.0 is the CPU build.
+ARG PIP_EXTRA_INDEX_URL=""
+RUN pip install --no-cache-dir "torch==2.13.0" && pip install --no-cache-dir .
+
+RUN useradd --create-home --uid 10001 sdi && mkdir /data && chown sdi:sdi /data
+USER sdi
+ENV SDI_HOME=/data SDI_HOST=0.0.0.0 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+VOLUME ["/data"]
+EXPOSE 8000
+CMD ["sdi", "serve"]
