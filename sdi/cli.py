@@ -107,6 +107,51 @@ def assess(as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
+def triggers(
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+    store: Annotated[
+        Optional[bool],
+        typer.Option("--store/--no-store", help="Sync opportunities (default: only when as-of is the data's own date)."),
+    ] = None,
+) -> None:
+    """Detect service-sales triggers over the whole base (point-in-time with --as-of)."""
+    from sdi.triggers.render import render_run
+    from sdi.triggers.service import run_triggers
+
+    settings = _settings()
+    with open_db(settings) as db:
+        result = run_triggers(db, settings.home, _as_of(as_of, db), store)
+    if as_json:
+        sys.stdout.write(result.run.to_json())
+    else:
+        typer.echo(render_run(result))
+
+
+@app.command()
+def opportunities(
+    territory: Annotated[Optional[str], typer.Option(help="Only this territory.")] = None,
+    owner: Annotated[Optional[str], typer.Option(help="Only this owner (sales rep or technician name).")] = None,
+    include_closed: Annotated[bool, typer.Option("--all", help="Include resolved, won, lost and dismissed.")] = False,
+    limit: Annotated[int, typer.Option(help="Rows in the text listing (JSON lists all).")] = 30,
+    as_json: JsonOpt = False,
+) -> None:
+    """List opportunities, best first (runs detection first if it never ran)."""
+    from sdi.triggers.opportunities import list_opportunities
+    from sdi.triggers.render import render_opportunities
+    from sdi.triggers.service import ensure_opportunities
+
+    settings = _settings()
+    with open_db(settings) as db:
+        ensure_opportunities(db, settings.home)
+        items = list_opportunities(db, territory, owner, include_closed)
+    if as_json:
+        _print_json(items)
+    else:
+        typer.echo(render_opportunities(items, limit))
+
+
+@app.command()
 def status(as_json: JsonOpt = False) -> None:
     """Rows per entity in the machine file, and where it lives."""
     settings = _settings()

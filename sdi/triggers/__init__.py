@@ -1,0 +1,1 @@
+"""Trigger engine: rules file, set-based detection, evidence, opportunities, priority and routing."""

@@ -1,0 +1,101 @@
+"""Run every enabled rule over the whole base at an as-of date and assemble explainable triggers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sdi.machine_file import MachineFile
+from sdi.triggers.facts import base_machines_sql, connected_sql
+from sdi.triggers.rules import RULE_IDS, RulesFile
+from sdi.triggers.sql import RULE_SQL
+
+
+@dataclass
+class TriggerRun:
+    """The result of one detection run: fired triggers, data gaps, counts."""
+
+    as_of: date
+    rules_version: str
+    rules_sha256: str
+    machines: int
+    triggers: list[dict[str, Any]] = field(default_factory=list)
+    not_evaluable: list[dict[str, Any]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per rule: fired and not_evaluable machine counts."""
+        out = {r: {"fired": 0, "not_evaluable": 0} for r in RULE_IDS}
+        for t in self.triggers:
+            out[t["rule_id"]]["fired"] += 1
+        for t in self.not_evaluable:
+            out[t["rule_id"]]["not_evaluable"] += 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready and deterministic: same data + same as-of = same bytes."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "rules_version": self.rules_version,
+            "rules_sha256": self.rules_sha256,
+            "machines": self.machines,
+            "counts": self.counts(),
+            "triggers": self.triggers,
+            "not_evaluable": self.not_evaluable,
+        }
+
+    def to_json(self) -> str:
+        """Canonical JSON text."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def prepare(db: MachineFile, as_of: date) -> int:
+    """Create the temp tables every rule reads; returns the number of machines in service."""
+    db.con.execute(f"CREATE OR REPLACE TEMP TABLE _base AS {base_machines_sql(as_of)}")
+    db.con.execute(f"CREATE OR REPLACE TEMP TABLE _conn AS {connected_sql(as_of)}")
+    return db.scalar("SELECT count(*) FROM _base")
+
+
+def detect(db: MachineFile, rules: RulesFile, as_of: date) -> TriggerRun:
+    """Run all enabled rules as set-based queries; results sorted by serial then rule."""
+    machines = prepare(db, as_of)
+    run = TriggerRun(as_of, rules.version, rules.sha256, machines)
+    models = dict(db.sql("SELECT serial, model FROM _base"))
+    for rule_id in RULE_IDS:
+        rule = rules.rules[rule_id]
+        if not rule.enabled:
+            continue
+        rows = db.sql(f"SELECT * FROM ({RULE_SQL[rule_id](rules, as_of)}) ORDER BY 1, 2")
+        for serial, status, conditions, missing, source_ids, facts in rows:
+            if status == "fired":
+                conds = json.loads(conditions)
+                run.triggers.append(
+                    {
+                        "trigger_id": f"{rule_id}:{serial}",
+                        "rule_id": rule_id,
+                        "rule_version": rule.version,
+                        "rules_file_version": rules.version,
+                        "campaign": rule.campaign,
+                        "serial": serial,
+                        "model": models.get(serial),
+                        "as_of": as_of.isoformat(),
+                        "status": "fired",
+                        "condition": conds[0],
+                        "conditions": conds,
+                        "evidence": {"source_ids": list(source_ids), "facts": json.loads(facts)},
+                    }
+                )
+            else:
+                run.not_evaluable.append(
+                    {
+                        "rule_id": rule_id,
+                        "serial": serial,
+                        "status": "not_evaluable",
+                        "missing": list(missing),
+                        "evidence": {"source_ids": list(source_ids)},
+                    }
+                )
+    run.triggers.sort(key=lambda t: (t["serial"], t["rule_id"]))
+    run.not_evaluable.sort(key=lambda t: (t["serial"], t["rule_id"]))
+    return run

@@ -1,0 +1,165 @@
+"""Opportunities: a machine's triggers merged into one, with priority, owner and channel; stable across re-runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sdi.errors import SdiError
+from sdi.machine_file import MachineFile
+from sdi.triggers.engine import TriggerRun
+from sdi.triggers.priority import machine_context, route, score
+from sdi.triggers.rules import RulesFile
+
+STATUSES = ("open", "in_progress", "won", "lost", "dismissed", "resolved")
+
+DDL = """
+CREATE TABLE IF NOT EXISTS opportunities (
+    id VARCHAR PRIMARY KEY, serial VARCHAR, campaign VARCHAR, status VARCHAR, trigger_state VARCHAR,
+    priority DOUBLE, territory VARCHAR, owner VARCHAR, owner_role VARCHAR, channel VARCHAR,
+    first_seen DATE, last_seen DATE, resolved_on DATE, data JSON)
+"""
+
+
+@dataclass(frozen=True)
+class SyncCounts:
+    """What a sync did."""
+
+    new: int
+    updated: int
+    reopened: int
+    resolved: int
+
+
+def opportunity_id(serial: str, campaign_rule: str) -> str:
+    """Stable id: same machine and campaign give the same id on every run."""
+    return "OPP-" + hashlib.sha256(f"{serial}|{campaign_rule}".encode()).hexdigest()[:10]
+
+
+def _offers(db: MachineFile) -> list[dict[str, Any]]:
+    rows = db.sql("SELECT offer_id, name, price, currency, models, triggers FROM service_offers ORDER BY price, offer_id")
+    keys = ("offer_id", "name", "price", "currency", "models", "triggers")
+    return [dict(zip(keys, r)) for r in rows]
+
+
+def _fitting(offers: list[dict[str, Any]], rule_id: str, model: str | None) -> dict[str, Any] | None:
+    for offer in offers:
+        if rule_id in (offer["triggers"] or []) and (not offer["models"] or model in offer["models"]):
+            return {k: offer[k] for k in ("offer_id", "name", "price", "currency")} | {"rule_id": rule_id}
+    return None
+
+
+def build(db: MachineFile, rules: RulesFile, run: TriggerRun) -> list[dict[str, Any]]:
+    """Merge each machine's triggers into one opportunity named by the first fired rule in campaign_order."""
+    by_machine: dict[str, list[dict[str, Any]]] = {}
+    for trig in run.triggers:
+        by_machine.setdefault(trig["serial"], []).append(trig)
+    context = machine_context(db, run.as_of)
+    offers = _offers(db)
+    order = {rule: i for i, rule in enumerate(rules.campaign_order)}
+    result = []
+    for serial, triggers in sorted(by_machine.items()):
+        triggers = sorted(triggers, key=lambda t: order[t["rule_id"]])
+        primary = triggers[0]
+        ctx = context[serial]
+        fitting = [o for o in (_fitting(offers, t["rule_id"], ctx["model"]) for t in triggers) if o]
+        lead_offer = next((o for o in fitting if o["rule_id"] == primary["rule_id"]), None)
+        priority, factors = score(rules, ctx, primary)
+        routing = route(rules, ctx, priority, lead_offer["price"] if lead_offer else None)
+        result.append(
+            {
+                "id": opportunity_id(serial, primary["rule_id"]),
+                "serial": serial,
+                "model": ctx["model"],
+                "customer_id": ctx["customer_id"],
+                "customer": ctx["customer"],
+                "territory": ctx["territory"],
+                "campaign": primary["campaign"],
+                "primary_rule": primary["rule_id"],
+                "linked_campaigns": [t["campaign"] for t in triggers[1:]],
+                "rules": [t["rule_id"] for t in triggers],
+                "priority": priority,
+                "priority_factors": factors,
+                **routing,
+                "offers": fitting,
+                "as_of": run.as_of.isoformat(),
+                "triggers": triggers,
+            }
+        )
+    result.sort(key=lambda o: (-o["priority"], o["id"]))
+    return result
+
+
+def sync(db: MachineFile, computed: list[dict[str, Any]], as_of: date) -> SyncCounts:
+    """Store opportunities; keep people's statuses; mark (never delete) those whose triggers no longer hold."""
+    db.con.execute(DDL)
+    existing = {r[0]: r[1:] for r in db.sql("SELECT id, status, trigger_state, first_seen FROM opportunities")}
+    new = updated = reopened = resolved = 0
+    db.con.execute("BEGIN TRANSACTION")
+    for opp in computed:
+        prior = existing.get(opp["id"])
+        status, first_seen = "open", as_of
+        if prior:
+            status, _, first_seen = prior
+            if status == "resolved":
+                status, reopened = "open", reopened + 1
+            updated += 1
+        else:
+            new += 1
+        record = opp | {"status": status, "trigger_state": "active", "first_seen": first_seen.isoformat(),
+                        "last_seen": as_of.isoformat(), "resolved_on": None}
+        db.con.execute("DELETE FROM opportunities WHERE id = ?", [opp["id"]])
+        db.con.execute(
+            "INSERT INTO opportunities VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+            [opp["id"], opp["serial"], opp["campaign"], status, opp["priority"], opp["territory"], opp["owner"],
+             opp["owner_role"], opp["channel"], first_seen, as_of, json.dumps(record, sort_keys=True)],
+        )
+    gone = [i for i, (_, state, _) in existing.items() if state == "active" and i not in {o["id"] for o in computed}]
+    for opp_id in gone:
+        db.con.execute(
+            "UPDATE opportunities SET trigger_state = 'resolved', resolved_on = ?, "
+            "status = CASE WHEN status = 'open' THEN 'resolved' ELSE status END WHERE id = ?",
+            [as_of, opp_id],
+        )
+        resolved += 1
+    db.con.execute("COMMIT")
+    return SyncCounts(new, updated, reopened, resolved)
+
+
+def list_opportunities(
+    db: MachineFile, territory: str | None = None, owner: str | None = None, include_closed: bool = False
+) -> list[dict[str, Any]]:
+    """Stored opportunities, best first."""
+    db.con.execute(DDL)
+    where, params = [], []
+    if not include_closed:
+        where.append("(trigger_state = 'active' OR status = 'in_progress') AND status NOT IN ('won', 'lost', 'dismissed')")
+    if territory:
+        where.append("territory = ?")
+        params.append(territory)
+    if owner:
+        where.append("owner = ?")
+        params.append(owner)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = db.sql(
+        f"SELECT data, status, trigger_state, resolved_on FROM opportunities {clause} ORDER BY priority DESC, id", params
+    )
+    out = []
+    for data, status, state, resolved_on in rows:
+        record = json.loads(data)
+        record.update(status=status, trigger_state=state, resolved_on=resolved_on.isoformat() if resolved_on else None)
+        out.append(record)
+    return out
+
+
+def set_status(db: MachineFile, opp_id: str, status: str) -> None:
+    """Move an opportunity through its workflow (open, in_progress, won, lost, dismissed)."""
+    if status not in STATUSES:
+        raise SdiError(f"unknown status {status!r}", f"use one of {', '.join(STATUSES)}")
+    db.con.execute(DDL)
+    if db.scalar("SELECT count(*) FROM opportunities WHERE id = ?", [opp_id]) == 0:
+        raise SdiError(f"no opportunity {opp_id}", "list them with: sdi opportunities")
+    db.con.execute("UPDATE opportunities SET status = ? WHERE id = ?", [status, opp_id])

@@ -1,0 +1,53 @@
+"""Text rendering of trigger runs and opportunity lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sdi.triggers.service import StageResult
+
+
+def _value(cond: dict[str, Any]) -> str:
+    unit = f" {cond['unit']}" if cond.get("unit") else ""
+    return f"{cond['field']} {cond['operator']} {cond['threshold']} (value {cond['value']}{unit})"
+
+
+def render_run(result: StageResult, examples: int = 2) -> str:
+    """Counts per rule with an example trigger each, and what happened to opportunities."""
+    run = result.run
+    lines = [f"Triggers as of {run.as_of} over {run.machines:,} machines (rules file {run.rules_version})", ""]
+    lines.append(f"  {'rule':<18} {'fired':>7} {'not evaluable':>14}  campaign")
+    for rule_id, c in run.counts().items():
+        lines.append(f"  {rule_id:<18} {c['fired']:>7,} {c['not_evaluable']:>14,}  {result.rules.rules[rule_id].campaign}")
+    lines.append("")
+    shown: dict[str, int] = {}
+    for trig in run.triggers:
+        if shown.get(trig["rule_id"], 0) >= examples:
+            continue
+        shown[trig["rule_id"]] = shown.get(trig["rule_id"], 0) + 1
+        ids = ", ".join(trig["evidence"]["source_ids"][:4])
+        more = len(trig["evidence"]["source_ids"]) - 4
+        lines.append(f"  {trig['serial']} {trig['rule_id']}: {_value(trig['condition'])} — {ids}{f' (+{more})' if more > 0 else ''}")
+    if result.sync:
+        s = result.sync
+        lines += ["", f"Opportunities: {s.new:,} new, {s.updated:,} updated, {s.reopened:,} reopened, {s.resolved:,} marked resolved"]
+    else:
+        lines += ["", "Point-in-time run: opportunities left as they are (use --store to sync them)."]
+    return "\n".join(lines)
+
+
+def render_opportunities(items: list[dict[str, Any]], limit: int) -> str:
+    """One line per opportunity, best first."""
+    if not items:
+        return "No opportunities (run `sdi triggers` after importing data)."
+    lines = [f"{len(items):,} opportunities, best first:", ""]
+    lines.append(f"  {'id':<14} {'prio':>5} {'serial':<16} {'territory':<10} {'owner':<24} {'channel':<14} {'status':<11} campaign (+linked)")
+    for o in items[:limit]:
+        linked = f" (+{', '.join(o['linked_campaigns'])})" if o["linked_campaigns"] else ""
+        lines.append(
+            f"  {o['id']:<14} {o['priority']:>5.1f} {o['serial']:<16} {str(o['territory'])[:10]:<10} "
+            f"{o['owner'][:24]:<24} {o['channel']:<14} {o['status']:<11} {o['campaign']}{linked}"
+        )
+    if len(items) > limit:
+        lines.append(f"  … {len(items) - limit:,} more (--limit or --json)")
+    return "\n".join(lines)
