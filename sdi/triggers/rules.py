@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sdi.errors import SdiError
 
@@ -131,17 +131,23 @@ class RulesFile(_Strict):
     sha256: str = ""
     path: str = ""
 
-    @model_validator(mode="after")
-    def _complete(self) -> "RulesFile":
-        unknown = set(self.rules) - set(RULE_IDS)
+    @field_validator("rules")
+    @classmethod
+    def _complete(cls, rules: dict[str, Rule]) -> dict[str, Rule]:
+        unknown = set(rules) - set(RULE_IDS)
         if unknown:
             raise ValueError(f"unknown rule(s) {', '.join(sorted(unknown))}; rules are: {', '.join(RULE_IDS)}")
-        missing = [r for r in RULE_IDS if r not in self.rules]
+        missing = [r for r in RULE_IDS if r not in rules]
         if missing:
             raise ValueError(f"missing rule(s) {', '.join(missing)} (set enabled: false to switch one off)")
-        if sorted(self.campaign_order) != sorted(RULE_IDS):
-            raise ValueError("campaign_order must list every rule exactly once")
-        return self
+        return rules
+
+    @field_validator("campaign_order")
+    @classmethod
+    def _order(cls, order: list[str]) -> list[str]:
+        if sorted(order) != sorted(RULE_IDS):
+            raise ValueError(f"campaign_order must list every rule exactly once: {', '.join(RULE_IDS)}")
+        return order
 
     def params(self, rule_id: str, model: str | None = None) -> dict[str, Any]:
         """Effective params of a rule, with the model's overrides applied."""
