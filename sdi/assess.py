@@ -6,6 +6,9 @@ from datetime import date
 from typing import Any
 
 from sdi.machine_file import MachineFile
+from sdi.triggers.engine import detect
+from sdi.triggers.facts import age_years_sql, connected_sql
+from sdi.triggers.rules import RULE_IDS, RulesFile
 
 # What a machine lacks (a data gap) — name -> SQL condition over the per-machine facts table `mf`.
 GAPS: dict[str, tuple[str, str]] = {
@@ -19,67 +22,41 @@ GAPS: dict[str, tuple[str, str]] = {
     "no_maintenance_interval": ("model has no maintenance interval", "interval_hours IS NULL"),
 }
 
-# Campaign type -> (description, SQL condition: the data it needs is there). Mirrors the trigger catalog's inputs.
-READINESS: dict[str, tuple[str, str]] = {
-    "contract_renewal": ("maintenance contract with an end date", "has_maintenance_end"),
-    "warranty_sla": ("warranty with an end date", "has_warranty_end"),
-    "modernization": ("age and error telemetry", "age_years IS NOT NULL AND has_telemetry"),
-    "retrofit_age": ("age", "age_years IS NOT NULL"),
-    "maintenance_due": ("operating hours, interval and last maintenance", "has_hours AND interval_hours IS NOT NULL AND has_maintenance_record"),
-    "error_pattern": ("error telemetry", "has_telemetry"),
-    "wear": ("vibration telemetry", "has_vibration"),
-    "parts_reminder": ("known customer", "territory IS NOT NULL"),
-    "end_of_life": ("model in the catalog", "in_catalog"),
-}
-
-
 def machine_facts_sql(as_of: date) -> str:
-    """One row per machine with the facts the assessment (and trigger readiness) looks at."""
+    """One row per machine in service with the facts the gap list looks at."""
     d = f"DATE '{as_of.isoformat()}'"
     return f"""
-    WITH tel AS (
-        SELECT serial, bool_or(metric = 'operating_hours') AS hours, bool_or(metric = 'vibration') AS vib
-        FROM telemetry WHERE CAST(timestamp AS DATE) <= {d} GROUP BY serial),
-    ev AS (SELECT DISTINCT serial FROM events WHERE CAST(timestamp AS DATE) <= {d}),
-    con AS (
-        SELECT serial,
-               bool_or(end_date IS NULL) AS no_end,
-               bool_or(type = 'maintenance' AND end_date IS NOT NULL) AS maint_end,
-               bool_or(type = 'warranty' AND end_date IS NOT NULL) AS warranty_end
-        FROM contracts WHERE coalesce(start_date, {d}) <= {d} GROUP BY serial),
-    sr AS (
-        SELECT serial, max(date) AS last_service, bool_or(type = 'maintenance') AS maint
-        FROM service_records WHERE date <= {d} GROUP BY serial)
+    WITH con AS (
+        SELECT serial, bool_or(end_date IS NULL) AS no_end FROM contracts
+        WHERE coalesce(start_date, {d}) <= {d} GROUP BY serial),
+    sr AS (SELECT serial, max(date) AS last_service FROM service_records WHERE date <= {d} GROUP BY serial)
     SELECT m.serial, m.model, c.territory, m.site, {d} AS as_of,
-        coalesce(date_diff('day', m.install_date, {d}) / 365.25,
-                 year({d}) - m.year_of_manufacture,
-                 m.age_years + coalesce(date_diff('day', m.age_as_of, {d}), 0) / 365.25) AS age_years,
+        {age_years_sql(as_of)} AS age_years,
         coalesce(con.no_end, FALSE) AS contract_no_end,
-        coalesce(con.maint_end, FALSE) AS has_maintenance_end,
-        coalesce(con.warranty_end, FALSE) AS has_warranty_end,
-        (tel.serial IS NOT NULL OR ev.serial IS NOT NULL) AS has_telemetry,
-        coalesce(tel.hours, FALSE) OR m.operating_hours IS NOT NULL AS has_hours,
-        coalesce(tel.vib, FALSE) AS has_vibration,
+        m.serial IN ({connected_sql(as_of)}) AS has_telemetry,
         md.model IS NOT NULL AS in_catalog,
         md.maintenance_interval_hours AS interval_hours,
-        coalesce(sr.maint, FALSE) AS has_maintenance_record,
         sr.last_service
     FROM machines m
     LEFT JOIN customers c USING (customer_id)
     LEFT JOIN models md ON md.model = m.model
-    LEFT JOIN tel ON tel.serial = m.serial
-    LEFT JOIN ev ON ev.serial = m.serial
     LEFT JOIN con ON con.serial = m.serial
     LEFT JOIN sr ON sr.serial = m.serial
     WHERE coalesce(m.lifecycle_status, '') NOT IN ('decommissioned', 'scrapped')
     """
 
 
-def assess(db: MachineFile, as_of: date) -> dict[str, Any]:
-    """Gap counts and campaign-ready shares, overall and per model and per territory."""
+def assess(db: MachineFile, rules: RulesFile, as_of: date) -> dict[str, Any]:
+    """Gap counts and campaign-ready shares (rules evaluable), overall and per model and per territory."""
     db.con.execute(f"CREATE OR REPLACE TEMP TABLE mf AS {machine_facts_sql(as_of)}")
+    run = detect(db, rules, as_of)
+    db.con.execute("CREATE OR REPLACE TEMP TABLE ne (serial VARCHAR, rule_id VARCHAR)")
+    if run.not_evaluable:
+        db.con.executemany("INSERT INTO ne VALUES (?, ?)", [[t["serial"], t["rule_id"]] for t in run.not_evaluable])
     gap_cols = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, (_, cond) in GAPS.items())
-    ready_cols = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, (_, cond) in READINESS.items())
+    ready_cols = ", ".join(
+        f"count(*) FILTER (WHERE mf.serial NOT IN (SELECT serial FROM ne WHERE rule_id = '{r}')) AS {r}" for r in RULE_IDS
+    )
     query = (
         f"SELECT GROUPING(model) AS gm, GROUPING(territory) AS gt, model, territory, count(*) AS machines, "
         f"{gap_cols}, {ready_cols} FROM mf GROUP BY GROUPING SETS ((), (model), (territory)) "
@@ -97,9 +74,14 @@ def assess(db: MachineFile, as_of: date) -> dict[str, Any]:
             out["by_model"].append({"model": rec["model"], **group})
         else:
             out["by_territory"].append({"territory": rec["territory"] or "(unknown)", **group})
+    missing: dict[str, dict[str, int]] = {r: {} for r in RULE_IDS}
+    for t in run.not_evaluable:
+        for name in t["missing"]:
+            missing[t["rule_id"]][name] = missing[t["rule_id"]].get(name, 0) + 1
+    out["not_evaluable_because"] = {r: dict(sorted(m.items())) for r, m in missing.items()}
     out["definitions"] = {
         "gaps": {k: v[0] for k, v in GAPS.items()},
-        "readiness": {k: v[0] for k, v in READINESS.items()},
+        "readiness": {r: rules.rules[r].campaign for r in RULE_IDS},
     }
     return out
 
@@ -109,7 +91,7 @@ def _group(rec: dict[str, Any]) -> dict[str, Any]:
     return {
         "machines": n,
         "gaps": {name: rec[name] for name in GAPS},
-        "ready_share": {name: round(rec[name] / n, 4) if n else 0.0 for name in READINESS},
+        "ready_share": {name: round(rec[name] / n, 4) if n else 0.0 for name in RULE_IDS},
     }
 
 
@@ -119,9 +101,10 @@ def render(result: dict[str, Any]) -> str:
     lines.append("Data gaps (machines affected):")
     for name, label in result["definitions"]["gaps"].items():
         lines.append(f"  {label:<48} {result['gaps'][name]:>8,}")
-    lines += ["", "Campaign-ready share (the data each campaign needs is there):"]
+    lines += ["", "Campaign-ready share (the trigger rule can be evaluated: the data it needs is there):"]
     for name, label in result["definitions"]["readiness"].items():
-        lines.append(f"  {name:<18} {result['ready_share'][name]:>7.1%}  needs {label}")
+        why = ", ".join(f"{k} ({v:,})" for k, v in result["not_evaluable_because"][name].items())
+        lines.append(f"  {name:<18} {result['ready_share'][name]:>7.1%}  {label}" + (f" — missing: {why}" if why else ""))
     for key, title in (("by_model", "model"), ("by_territory", "territory")):
         lines += ["", f"By {title}:"]
         camp = list(result["definitions"]["readiness"])

@@ -100,9 +100,11 @@ def assess(as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
     """Installed-base assessment: data gaps and campaign readiness per model and territory."""
     from sdi.assess import assess as run_assess
     from sdi.assess import render
+    from sdi.triggers.rules import load_rules
 
-    with open_db() as db:
-        result = run_assess(db, _as_of(as_of, db))
+    settings = _settings()
+    with open_db(settings) as db:
+        result = run_assess(db, load_rules(settings.home), _as_of(as_of, db))
     _print_json(result) if as_json else typer.echo(render(result))
 
 
@@ -183,6 +185,20 @@ def bench_ingest(
 
     settings = _settings()
     run([int(s) for s in sizes.split(",") if s.strip()], seed, workdir or settings.home / "bench")
+
+
+@bench_app.command("triggers")
+def bench_triggers(
+    sizes: Annotated[str, typer.Option(help="Comma-separated machine counts.")] = "8000,100000",
+    seed: Annotated[int, typer.Option(help="Demo seed.")] = 42,
+    workdir: Annotated[Optional[Path], typer.Option(help="Scratch folder (default: SDI_HOME/bench).")] = None,
+    loop_sample: Annotated[int, typer.Option(help="Machines the pandas loop is timed on.")] = 200,
+) -> None:
+    """Full detection next to a bare DuckDB aggregate and a per-machine pandas loop."""
+    from sdi.bench.triggers import run
+
+    settings = _settings()
+    run([int(s) for s in sizes.split(",") if s.strip()], seed, workdir or settings.home / "bench", loop_sample)
 
 
 def main() -> None:

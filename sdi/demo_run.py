@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date
 from pathlib import Path
@@ -13,11 +14,22 @@ from sdi.progress import Progress
 PARAMS_FILE = ".params.json"
 
 
+def _generator_hash() -> str:
+    """Hash of the generator's source: any change to it means the cached files are stale."""
+    folder = Path(__file__).resolve().parents[1] / "connectors"
+    digest = hashlib.sha256()
+    for name in ("demo.py", "demo_text.py"):
+        path = folder / name
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def generate_demo_files(out_dir: Path, machines: int, seed: int, as_of: date, progress: Progress) -> Path:
     """Write the demo exports and mapping (reused when already generated with the same parameters)."""
     from connectors import demo
 
-    params = {"machines": machines, "seed": seed, "as_of": as_of.isoformat(), "generator": demo.GENERATOR_VERSION}
+    params = {"machines": machines, "seed": seed, "as_of": as_of.isoformat(), "generator": _generator_hash()}
     stamp = out_dir / PARAMS_FILE
     mapping = out_dir / "mapping.yaml"
     if stamp.is_file() and mapping.is_file() and json.loads(stamp.read_text()) == params:
@@ -36,6 +48,7 @@ def run_demo(settings: Settings, *, machines: int, seed: int, as_of: date | None
     from connectors.ingest import ingest
     from connectors.report import render_ingest
     from sdi.assess import assess, render
+    from sdi.triggers.rules import load_rules
 
     progress = Progress()
     as_of = as_of or demo.DEFAULT_AS_OF
@@ -45,7 +58,7 @@ def run_demo(settings: Settings, *, machines: int, seed: int, as_of: date | None
         report = ingest(db, mapping, batch_rows=settings.ingest_batch_rows, progress=progress)
         print(render_ingest(report, show=5))
         print()
-        print(render(assess(db, as_of)))
+        print(render(assess(db, load_rules(settings.home), as_of)))
     print()
     print(f"State is in {settings.home.resolve()} — try: sdi status · sdi assess --json · sdi ingest YOUR_MAPPING.yaml")
     if serve:
