@@ -201,6 +201,19 @@ def bench_triggers(
     run([int(s) for s in sizes.split(",") if s.strip()], seed, workdir or settings.home / "bench", loop_sample)
 
 
+def _register_stage_commands() -> None:
+    """Stages that bring their own commands register them here (retrieval: index, search, bench retrieval)."""
+    import importlib
+    import importlib.util
+
+    for module in ("retrieval.cli",):
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module).register(app, bench_app)
+
+
+_register_stage_commands()
+
+
 def main() -> None:
     """Console entry point: user errors print a message and exit non-zero, never a traceback."""
     try:

@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     db_threads: int | None = Field(None, ge=1, le=256, description="DuckDB worker threads (default: all cores).")
     db_memory_limit: str | None = Field(None, description="DuckDB memory limit, e.g. '4GB'.")
     ingest_batch_rows: int = Field(200_000, ge=1_000, description="Rows staged per batch while importing.")
+    vector_store: str = Field(
+        "embedded", description="'embedded' (persistent Chroma under SDI_HOME) or http://host:port of a Chroma server."
+    )
+    embedding_model: Path | None = Field(None, description="Folder of a SentenceTransformer model (default: bundled MiniLM).")
+
+    @field_validator("vector_store")
+    @classmethod
+    def _vector_store_form(cls, value: str) -> str:
+        if value != "embedded" and not value.startswith(("http://", "https://")):
+            raise ValueError("must be 'embedded' or a URL like http://127.0.0.1:8001")
+        return value
 
     @field_validator("home")
     @classmethod
@@ -75,6 +86,16 @@ class Settings(BaseSettings):
     def db_path(self) -> Path:
         """The machine-file database."""
         return self.home / "machine-file.duckdb"
+
+    @property
+    def vector_dir(self) -> Path:
+        """The embedded Chroma store."""
+        return self.home / "vector-store"
+
+    @property
+    def documents_dir(self) -> Path:
+        """Customer documents to index: documents/<SERIAL>/<file>.txt|.md|.pdf."""
+        return self.home / "documents"
 
     @property
     def demo_dir(self) -> Path:
