@@ -1,4 +1,4 @@
-"""Catalogs and word lists for the demo installed base, and a generator of technicians' service notes."""
+"""Text material for the demo installed base: catalogues, word lists, customer names, service notes, mapping file."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+
+
+def _split(text: str) -> tuple[str, ...]:
+    """A word list written as one comma-separated string."""
+    return tuple(item.strip() for item in text.split(","))
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,8 @@ MODELS: tuple[ModelSpec, ...] = (
     ModelSpec("PB-800", "Press brakes", "brake", 2000, date(2018, 12, 31), "PB-1100", True, 2004, 2018, 1.0, 8, 3000),
     ModelSpec("PB-1100", "Press brakes", "brake", 2000, None, "", False, 2011, 2026, 1.5, 6, 3800),
     ModelSpec("PB-2300", "Press brakes", "brake", 2500, None, "", False, 2018, 2026, 0.8, 5, 5200),
-    ModelSpec("PM-500", "Punching machines", "punch", 1000, date(2024, 9, 30), "PM-750", False, 2008, 2024, 1.0, 11, 6000),
+    ModelSpec("PM-500", "Punching machines", "punch", 1000, date(2024, 9, 30), "PM-750", False, 2008, 2024, 1, 11,
+              6000),
     ModelSpec("PM-750", "Punching machines", "punch", 1000, None, "", False, 2016, 2026, 0.9, 9, 7000),
     ModelSpec("BC-200", "Bending cells", "bend", 1500, None, "", False, 2015, 2026, 0.6, 9, 7500),
     ModelSpec("TC-1200", "Punch-laser combination", "combi", 750, None, "", False, 2020, 2026, 0.5, 13, 12000),
@@ -92,45 +98,45 @@ CODES: dict[str, tuple[EventCode, ...]] = {
     ),
 }
 
-# component key -> (names, faults, part number or "", side-specific)
-Component = tuple[tuple[str, ...], tuple[str, ...], str, bool]
+# component key -> (part number or "", has a left/right side, names, faults); names and faults are "|"-separated
+Component = tuple[str, bool, str, str]
 COMPONENTS: dict[str, Component] = {
-    "nozzle": (("nozzle", "cutting nozzle"), ("worn", "damaged", "burnt", "out of round"), "1203-110", False),
-    "glass": (("protective glass", "prot. glass", "cover slide"), ("dirty", "burnt", "cracked", "spattered"), "1203-145", False),
-    "lens": (("focus lens", "lens"), ("contaminated", "burn mark on", "thermal lensing on"), "1210-020", False),
-    "holder": (("nozzle holder", "ceramic ring"), ("cracked", "loose"), "1218-330", False),
-    "capsensor": (("capacitive sensor cable", "height sensor cable"), ("damaged", "intermittent", "chafed"), "1225-400", False),
-    "chiller": (("chiller filter", "chiller"), ("blocked", "dirty", "low flow on"), "1240-015", False),
-    "ybelt": (("Y axis drive belt", "Y-axis belt", "drive belt Y"), ("worn", "noisy", "slack", "teeth damaged on"), "1251-870", True),
-    "head": (("cutting head", "laser head"), ("crash damage on", "not calibrating", "water in"), "1262-300", False),
-    "gasvalve": (("cutting gas valve", "N2 valve", "gas valve"), ("leaking", "sticking"), "1277-050", False),
-    "dust": (("dust extraction filter", "extraction filter"), ("clogged", "blocked", "full"), "1290-610", False),
-    "psensor": (("pressure sensor", "hydraulic pressure sensor"), ("faulty", "reading low", "intermittent signal on"), "4471-220", False),
-    "cyl": (("hydraulic cylinder", "main cylinder", "ram cylinder"), ("leaking", "oil leak on", "seals worn on"), "4410-105", True),
-    "oilfilter": (("hydraulic oil filter", "oil filter", "return filter"), ("clogged", "dirty", "bypassing"), "4432-760", False),
-    "gauge": (("back gauge finger", "backgauge finger"), ("bent", "worn", "broken"), "4455-310", True),
-    "ballscrew": (("back gauge ball screw", "X axis ball screw"), ("backlash on", "noisy"), "4460-880", False),
-    "propvalve": (("proportional valve", "prop valve Y1", "prop valve Y2"), ("sticking", "faulty", "coil burnt on"), "4480-015", False),
-    "curtain": (("light curtain", "light curtain transmitter"), ("misaligned", "faulty", "intermittent"), "4490-402", True),
-    "tool": (("upper tool", "upper tool segment", "crowning wedge"), ("chipped", "worn", "cracked"), "4415-990", False),
-    "scale": (("linear scale", "Y1 scale", "Y2 scale"), ("dirty", "faulty", "loose"), "4419-200", True),
-    "pump": (("hydraulic pump", "main pump"), ("noisy", "low output on", "cavitating"), "", False),
-    "punch": (("punch", "round punch 30mm"), ("worn", "chipped", "blunt"), "6602-110", False),
-    "die": (("die", "die 30.5"), ("worn", "cracked"), "6602-240", False),
-    "stripper": (("stripper", "stripper plate"), ("worn", "broken"), "6615-330", False),
-    "indexpin": (("turret index pin", "index pin"), ("worn", "sheared", "sticking"), "6630-500", False),
-    "lube": (("lube pump", "lubrication pump", "central lube unit"), ("faulty", "no output on", "leaking"), "6640-120", False),
-    "clamp": (("sheet clamp", "clamp pads"), ("slipping", "worn"), "6651-880", True),
-    "accu": (("hydraulic accumulator", "accumulator"), ("lost precharge on", "leaking"), "6660-300", False),
-    "vacuum": (("vacuum cups", "suction cups"), ("worn", "leaking", "torn"), "8801-045", False),
-    "gripper": (("gripper finger", "gripper jaw"), ("broken", "bent", "worn"), "8812-300", True),
-    "cablepack": (("robot cable pack", "dress pack"), ("damaged", "chafed"), "8820-770", False),
-    "scanner": (("safety scanner", "area scanner"), ("faulty", "dirty", "misaligned"), "8833-010", False),
-    "beam": (("bending beam guide", "beam guide rail"), ("worn", "play in"), "8840-560", True),
-    "filtermat": (("cabinet filter mat", "filter mat control cabinet"), ("dirty", "clogged"), "9901-001", False),
-    "encoder": (("servo motor encoder", "motor encoder"), ("faulty", "intermittent"), "9910-230", True),
-    "battery": (("CNC battery", "control battery"), ("low", "flat"), "9920-440", False),
-    "estop": (("e-stop circuit", "emergency stop button"), ("faulty", "sticking"), "", False),
+    "nozzle": ("1203-110", False, "nozzle|cutting nozzle", "worn|damaged|burnt|out of round"),
+    "glass": ("1203-145", False, "protective glass|prot. glass|cover slide", "dirty|burnt|cracked|spattered"),
+    "lens": ("1210-020", False, "focus lens|lens", "contaminated|burn mark on|thermal lensing on"),
+    "holder": ("1218-330", False, "nozzle holder|ceramic ring", "cracked|loose"),
+    "capsensor": ("1225-400", False, "capacitive sensor cable|height sensor cable", "damaged|intermittent|chafed"),
+    "chiller": ("1240-015", False, "chiller filter|chiller", "blocked|dirty|low flow on"),
+    "ybelt": ("1251-870", True, "Y axis drive belt|Y-axis belt|drive belt Y", "worn|noisy|slack|teeth damaged on"),
+    "head": ("1262-300", False, "cutting head|laser head", "crash damage on|not calibrating|water in"),
+    "gasvalve": ("1277-050", False, "cutting gas valve|N2 valve|gas valve", "leaking|sticking"),
+    "dust": ("1290-610", False, "dust extraction filter|extraction filter", "clogged|blocked|full"),
+    "psensor": ("4471-220", False, "pressure sensor|hydraulic pressure sensor", "faulty|reading low|no signal from"),
+    "cyl": ("4410-105", True, "hydraulic cylinder|main cylinder|ram cylinder", "leaking|oil leak on|seals worn on"),
+    "oilfilter": ("4432-760", False, "hydraulic oil filter|oil filter|return filter", "clogged|dirty|bypassing"),
+    "gauge": ("4455-310", True, "back gauge finger|backgauge finger", "bent|worn|broken"),
+    "ballscrew": ("4460-880", False, "back gauge ball screw|X axis ball screw", "backlash on|noisy"),
+    "propvalve": ("4480-015", False, "proportional valve|prop valve Y1|prop valve Y2", "sticking|faulty|coil burnt on"),
+    "curtain": ("4490-402", True, "light curtain|light curtain transmitter", "misaligned|faulty|intermittent"),
+    "tool": ("4415-990", False, "upper tool|upper tool segment|crowning wedge", "chipped|worn|cracked"),
+    "scale": ("4419-200", True, "linear scale|Y1 scale|Y2 scale", "dirty|faulty|loose"),
+    "pump": ("", False, "hydraulic pump|main pump", "noisy|low output on|cavitating"),
+    "punch": ("6602-110", False, "punch|round punch 30mm", "worn|chipped|blunt"),
+    "die": ("6602-240", False, "die|die 30.5", "worn|cracked"),
+    "stripper": ("6615-330", False, "stripper|stripper plate", "worn|broken"),
+    "indexpin": ("6630-500", False, "turret index pin|index pin", "worn|sheared|sticking"),
+    "lube": ("6640-120", False, "lube pump|lubrication pump|central lube unit", "faulty|no output on|leaking"),
+    "clamp": ("6651-880", True, "sheet clamp|clamp pads", "slipping|worn"),
+    "accu": ("6660-300", False, "hydraulic accumulator|accumulator", "lost precharge on|leaking"),
+    "vacuum": ("8801-045", False, "vacuum cups|suction cups", "worn|leaking|torn"),
+    "gripper": ("8812-300", True, "gripper finger|gripper jaw", "broken|bent|worn"),
+    "cablepack": ("8820-770", False, "robot cable pack|dress pack", "damaged|chafed"),
+    "scanner": ("8833-010", False, "safety scanner|area scanner", "faulty|dirty|misaligned"),
+    "beam": ("8840-560", True, "bending beam guide|beam guide rail", "worn|play in"),
+    "filtermat": ("9901-001", False, "cabinet filter mat|filter mat control cabinet", "dirty|clogged"),
+    "encoder": ("9910-230", True, "servo motor encoder|motor encoder", "faulty|intermittent"),
+    "battery": ("9920-440", False, "CNC battery|control battery", "low|flat"),
+    "estop": ("", False, "e-stop circuit|emergency stop button", "faulty|sticking"),
 }
 
 FAMILY_COMPONENTS: dict[str, tuple[str, ...]] = {
@@ -210,6 +216,7 @@ REMARKS = (
     "customer asked about extended warranty", "customer wants the machine checked before audit",
 )
 CUSTOMER_WORD = ("customer", "cust", "cust.", "customer")
+REPORT_HOW = ("again", "several times", "on night shift", "")
 
 ABBREVIATIONS: tuple[tuple[str, str], ...] = (
     (r"\bhydraulic\b", "hyd"), (r"\bcylinder\b", "cyl"), (r"\bleft hand\b", "L/H"), (r"\bright hand\b", "R/H"),
@@ -252,13 +259,18 @@ def _side(rng: random.Random) -> str:
 def _component(rng: random.Random, family: str, key: str | None = None) -> tuple[str, str, str]:
     """(display name incl. side, fault, part number) for a random or given component."""
     if key is None:
-        pool = FAMILY_COMPONENTS[family] + FAMILY_COMPONENTS["common"] * (rng.random() < 0.15)
+        pool = FAMILY_COMPONENTS["common"] if rng.random() < 0.1 else FAMILY_COMPONENTS[family]
         key = rng.choice(pool)
-    names, faults, pn, sided = COMPONENTS[key]
-    name = rng.choice(names)
+    pn, sided, names, faults = COMPONENTS[key]
+    name = rng.choice(names.split("|"))
     if sided and rng.random() < 0.7:
         name = _side(rng) + name
-    return name, rng.choice(faults), pn
+    return name, rng.choice(faults.split("|")), pn
+
+
+def _bare(fault: str) -> str:
+    """A fault without its trailing preposition ("backlash on" -> "backlash")."""
+    return fault.removesuffix(" on").removesuffix(" in")
 
 
 def _fault_phrase(rng: random.Random, name: str, fault: str) -> str:
@@ -278,15 +290,57 @@ def _action(rng: random.Random, name: str, pn: str) -> tuple[str, list[str]]:
     return text, [pn]
 
 
+VIBRATION_SPOTS: dict[str, tuple[str, ...]] = {
+    "laser": ("at Y axis motor", "on Y axis gearbox", "at cutting head drive", "on main drive"),
+    "brake": ("on main pump", "at hydraulic pump motor", "on main drive", "at back gauge drive"),
+    "punch": ("on spindle", "on punch head spindle", "at turret drive", "on main drive"),
+    "bend": ("on robot axis 2", "at beam drive", "on main drive", "at gripper spindle"),
+    "combi": ("on spindle", "at Y axis motor", "on punch head spindle", "on main drive"),
+}
+ADVICE: dict[str, tuple[str, ...]] = {
+    "laser": ("to clean the protective glass every shift", "to check nozzle centring after each crash",
+              "to empty the slag tray more often"),
+    "brake": ("to keep the hydraulic oil level above min", "not to bridge the light curtain",
+              "to report oil leaks straight away"),
+    "punch": ("to grease the index pins weekly", "to regrind punches before they get blunt",
+              "to keep the scrap chute clear"),
+    "bend": ("to check the vacuum cups daily", "not to teach robot paths at full speed",
+             "to keep the gripper fingers clean"),
+    "combi": ("to clean the protective glass every shift", "to grease the index pins weekly"),
+}
+ADVICE_ANY = ("to send a photo of the alarm screen next time", "to call the hotline before resetting alarms")
+RECOMMENDATIONS = (
+    "recommend full hydraulic overhaul within next 6 months",
+    "recommend retrofit of control, spare parts for this generation getting hard to source",
+    "recommend wear parts kit on stock at customer", "recommend shorter service interval given 3-shift operation",
+    "recommend maintenance contract, machine had several unplanned stops this year",
+)
+
+
 def _measurement(rng: random.Random, ctx: NoteContext) -> str:
     if ctx.vibration is not None:
-        where = rng.choice(("on spindle", "on spindle bearing", "at Y axis motor", "on main drive", "at gearbox"))
-        return f"vibration {_p(f'{ctx.vibration:.1f} mm/s')} {where}"
+        return f"vibration {_p(f'{ctx.vibration:.1f} mm/s')} {rng.choice(VIBRATION_SPOTS[ctx.family])}"
     if ctx.family == "brake":
         return f"system pressure {_p(str(rng.randint(180, 290)) + ' bar')}"
     if ctx.family in ("laser", "combi"):
         return f"laser power at {_p(str(rng.randint(84, 99)) + ' %')} of nominal"
+    if ctx.family == "bend":
+        return f"vacuum at gripper {_p('-0.' + str(rng.randint(55, 85)) + ' bar')}"
     return f"hyd oil temp {_p(str(rng.randint(38, 61)) + ' C')}"
+
+
+def _long_story(rng: random.Random, ctx: NoteContext) -> list[str]:
+    """Extra sentences that make a note long: downtime, second finding, advice, recommendation."""
+    name, fault, _ = _component(rng, ctx.family)
+    extra = [
+        f"machine was down approx {rng.randint(2, 30)} h before we arrived",
+        f"also checked {name}, " + rng.choice(("ok", "no defects", f"{_bare(fault)}, to be replaced next visit")),
+        f"spoke with {rng.choice(('operator', 'shift supervisor', 'maintenance manager'))} and advised "
+        + rng.choice(ADVICE[ctx.family] + ADVICE_ANY),
+        rng.choice(RECOMMENDATIONS),
+        f"total time on site {rng.randint(2, 9)} h incl. test run",
+    ]
+    return rng.sample(extra, k=rng.randint(2, 4))
 
 
 def _repair(rng: random.Random, ctx: NoteContext) -> tuple[list[str], list[str]]:
@@ -296,12 +350,13 @@ def _repair(rng: random.Random, ctx: NoteContext) -> tuple[list[str], list[str]]
         sentences.append(rng.choice((
             f"{_p(code)} {desc.lower()}",
             f"machine stops with {_p(code)}",
-            f"{rng.choice(CUSTOMER_WORD)} reports {_p(code)} {rng.choice(('again', 'several times', 'on night shift', ''))}".strip(),
+            f"{rng.choice(CUSTOMER_WORD)} reports {_p(code)} {rng.choice(REPORT_HOW)}".strip(),
             f"alarm {_p(code)} - {desc.lower()}",
             f"{desc} ({_p(code)})",
         )))
         name, fault, pn = _component(rng, ctx.family, key)
-        sentences.append(rng.choice(("found ", "traced to ", "cause: ", "")) + _fault_phrase(rng, name, fault).removeprefix("found "))
+        finding = _fault_phrase(rng, name, fault).removeprefix("found ")
+        sentences.append(rng.choice(("found ", "traced to ", "cause: ", "")) + finding)
     else:
         name, fault, pn = _component(rng, ctx.family)
         sentences.append(_fault_phrase(rng, name, fault))
@@ -313,6 +368,8 @@ def _repair(rng: random.Random, ctx: NoteContext) -> tuple[list[str], list[str]]
 def _maintenance(rng: random.Random, ctx: NoteContext) -> tuple[list[str], list[str]]:
     head = rng.choice((f"{ctx.interval_h}h service", f"{ctx.interval_h} h maintenance", "PM service",
                        "preventive maintenance as per schedule", "annual maintenance", "scheduled service"))
+    if ctx.counter_h is not None and ctx.counter_h < ctx.interval_h / 2:
+        head = rng.choice(("first service after commissioning", "commissioning check and first service"))
     if ctx.counter_h is not None and rng.random() < 0.6:
         head += rng.choice((" at ", ", counter ", " @ ")) + _p(f"{ctx.counter_h:.0f} h")
     sentences = [head]
@@ -332,15 +389,20 @@ def _inspection(rng: random.Random, ctx: NoteContext) -> tuple[list[str], list[s
                              "safety check light curtains and e-stops", "condition check", "site visit, inspection"))]
     if ctx.vibration is not None:
         sentences.append(_measurement(rng, ctx))
-        sentences.append(rng.choice(("above limit, recommend bearing change out at next visit",
-                                     "too high - recommend repl of spindle bearing", "bearing noise audible",
-                                     "trend rising, quote for bearing kit sent")))
+        if ctx.vibration > 7.1:
+            sentences.append(rng.choice(("above limit, recommend bearing change out at next visit",
+                                         "too high - recommend repl of spindle bearing", "bearing noise audible",
+                                         "over alarm limit, quote for bearing kit sent")))
+        else:
+            sentences.append(rng.choice(("still below limit but rising since last visit", "trend rising, monitor",
+                                         "higher than last visit, recheck in 4 weeks", "slight bearing noise")))
         return sentences, []
     if rng.random() < 0.6:
         sentences.append(rng.choice(("all ok", "no findings", "everything within spec", "ok, no defects")))
     else:
         name, fault, _ = _component(rng, ctx.family)
-        sentences.append(f"{_fault_phrase(rng, name, fault)}, recommend {rng.choice(('replacement', 'repl', 'change out'))}")
+        advice = rng.choice(("replacement", "repl", "change out"))
+        sentences.append(f"{_fault_phrase(rng, name, fault)}, recommend {advice}")
     if rng.random() < 0.3:
         sentences.append(_measurement(rng, ctx))
     return sentences, []
@@ -351,12 +413,12 @@ def _replacement(rng: random.Random, ctx: NoteContext) -> tuple[list[str], list[
     if not pn:
         name, fault, pn = _component(rng, ctx.family, rng.choice(FAMILY_COMPONENTS[ctx.family][:3]))
     sentences = [rng.choice((f"change out {name}", f"replace {name}", f"{name} replacement",
-                             f"fitted new {name}", f"c/o {name} {fault}"))]
+                             f"fitted new {name}", f"c/o {name}"))]
     if pn:
         sentences.append(_pn(rng, pn).strip())
     if rng.random() < 0.5:
-        sentences.append(rng.choice(("old one worn beyond limit", f"old {name} {fault}", "as per last inspection",
-                                     "planned replacement", "customer requested")))
+        sentences.append(rng.choice(("old one worn beyond limit", "old one: " + _fault_phrase(rng, name, fault),
+                                     "as per last inspection", "planned replacement", "customer requested")))
     return sentences, [pn] if pn else []
 
 
@@ -410,24 +472,29 @@ def _join(rng: random.Random, sentences: list[str]) -> str:
     return text + rng.choice(("", "", ".", ".", "...", " "))
 
 
+def _words(sentences: list[str]) -> int:
+    return sum(1 for w in " ".join(sentences).split() if any(ch.isalnum() for ch in w))
+
+
 def service_note(rng: random.Random, kind: str, ctx: NoteContext) -> tuple[str, list[str]]:
-    """A technician's note of the given record type and the part numbers it mentions."""
-    sentences, parts = _BUILDERS[kind](rng, ctx)
+    """A technician's note of the given record type (5-60 words) and the part numbers used."""
+    core, parts = _BUILDERS[kind](rng, ctx)
+    story = _long_story(rng, ctx) if rng.random() < 0.12 else []
+    extras: list[str] = []
     if rng.random() < 0.35:
-        sentences.append(rng.choice(FOLLOW_UPS))
+        extras.append(rng.choice(FOLLOW_UPS))
     if kind != "inspection" and rng.random() < 0.12:
-        sentences.append(_measurement(rng, ctx))
+        extras.append(_measurement(rng, ctx))
     if rng.random() < 0.1:
-        remark = rng.choice(REMARKS)
-        if ctx.old_machine and ctx.successor and rng.random() < 0.5:
-            remark = f"customer asked about trade-in for {ctx.successor}"
-        sentences.append(remark)
+        trade_in = ctx.old_machine and ctx.successor and rng.random() < 0.5
+        extras.append(f"customer asked about trade-in for {ctx.successor}" if trade_in else rng.choice(REMARKS))
     if rng.random() < 0.08:
-        sentences.append(rng.choice(FOLLOW_UPS) + ", " + rng.choice(FOLLOW_UPS))
-    while len(" ".join(sentences).split()) < 5:
-        sentences.append(rng.choice(FOLLOW_UPS))
-    while len(" ".join(sentences).split()) > 60:
-        sentences.pop()
+        extras.append(", ".join(rng.sample(FOLLOW_UPS, 2)))
+    while _words(core + story + extras) < 6:
+        extras.append(rng.choice(FOLLOW_UPS))
+    while _words(core + story + extras) > 58:
+        (extras or story).pop()
+    sentences = core[:1] + story + core[1:] + extras
     return _style(rng, _join(rng, sentences)).strip(), sorted(set(parts))
 
 
@@ -440,60 +507,89 @@ def scrapped_note(rng: random.Random) -> str:
     ))
 
 
-# Territory: (code, language, weight, account manager, cities, phone prefix, e-mail domain suffix)
-TERRITORIES: tuple[tuple[str, str, float, str, tuple[str, ...], str, str], ...] = (
-    ("DE-North", "de", 0.14, "Jens Petersen", ("Hamburg", "Bremen", "Hannover", "Kiel", "Lübeck", "Osnabrück", "Braunschweig", "Rostock"), "+49", "de"),
-    ("DE-South", "de", 0.20, "Sabine Huber", ("München", "Stuttgart", "Ulm", "Augsburg", "Nürnberg", "Regensburg", "Reutlingen", "Heilbronn"), "+49", "de"),
-    ("DE-West", "de", 0.14, "Markus Schröder", ("Köln", "Dortmund", "Düsseldorf", "Essen", "Siegen", "Bielefeld", "Wuppertal", "Aachen"), "+49", "de"),
-    ("AT", "at", 0.09, "Katharina Gruber", ("Wien", "Linz", "Graz", "Salzburg", "Wels", "Steyr"), "+43", "at"),
-    ("CH", "ch", 0.08, "Reto Baumann", ("Zürich", "Basel", "Bern", "Winterthur", "St. Gallen", "Luzern"), "+41", "ch"),
-    ("FR", "fr", 0.10, "Élodie Martin", ("Lyon", "Grenoble", "Strasbourg", "Toulouse", "Nantes", "Besançon", "Saint-Étienne"), "+33", "fr"),
-    ("IT", "it", 0.10, "Luca Bianchi", ("Milano", "Brescia", "Bergamo", "Torino", "Bologna", "Vicenza", "Padova"), "+39", "it"),
-    ("PL", "pl", 0.07, "Tomasz Kowalski", ("Poznań", "Wrocław", "Łódź", "Katowice", "Kraków", "Gdańsk"), "+48", "pl"),
-    ("NL", "nl", 0.05, "Sanne de Vries", ("Eindhoven", "Rotterdam", "Utrecht", "Tilburg", "Enschede", "Venlo"), "+31", "nl"),
-    ("CZ", "cz", 0.03, "Petr Novák", ("Brno", "Plzeň", "Ostrava", "Praha", "Zlín"), "+420", "cz"),
+# Territory: (code, language, weight, account manager, phone prefix, e-mail top-level domain, cities)
+TERRITORIES: tuple[tuple[str, str, float, str, str, str, tuple[str, ...]], ...] = (
+    ("DE-North", "de", 0.14, "Jens Petersen", "+49", "de",
+     _split("Hamburg, Bremen, Hannover, Kiel, Lübeck, Osnabrück, Braunschweig, Rostock")),
+    ("DE-South", "de", 0.20, "Sabine Huber", "+49", "de",
+     _split("München, Stuttgart, Ulm, Augsburg, Nürnberg, Regensburg, Reutlingen, Heilbronn")),
+    ("DE-West", "de", 0.14, "Markus Schröder", "+49", "de",
+     _split("Köln, Dortmund, Düsseldorf, Essen, Siegen, Bielefeld, Wuppertal, Aachen")),
+    ("AT", "at", 0.09, "Katharina Gruber", "+43", "at",
+     _split("Wien, Linz, Graz, Salzburg, Wels, Steyr")),
+    ("CH", "ch", 0.08, "Reto Baumann", "+41", "ch",
+     _split("Zürich, Basel, Bern, Winterthur, St. Gallen, Luzern")),
+    ("FR", "fr", 0.10, "Élodie Martin", "+33", "fr",
+     _split("Lyon, Grenoble, Strasbourg, Toulouse, Nantes, Besançon, Saint-Étienne")),
+    ("IT", "it", 0.10, "Luca Bianchi", "+39", "it",
+     _split("Milano, Brescia, Bergamo, Torino, Bologna, Vicenza, Padova")),
+    ("PL", "pl", 0.07, "Tomasz Kowalski", "+48", "pl",
+     _split("Poznań, Wrocław, Łódź, Katowice, Kraków, Gdańsk")),
+    ("NL", "nl", 0.05, "Sanne de Vries", "+31", "nl",
+     _split("Eindhoven, Rotterdam, Utrecht, Tilburg, Enschede, Venlo")),
+    ("CZ", "cz", 0.03, "Petr Novák", "+420", "cz",
+     _split("Brno, Plzeň, Ostrava, Praha, Zlín")),
 )
-
-_DE_SURNAMES = ("Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
-                "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz", "Zimmermann",
-                "Braun", "Krüger", "Hartmann", "Lange", "Schmitt", "Werner", "Krause", "Maier", "Lehmann", "Köhler",
-                "Kaiser", "Fuchs", "Jäger", "Vogel", "Friedrich", "Günther", "Roth", "Haas", "Keller", "Brandt",
-                "Böhm", "Winkler", "Albrecht", "Pfeiffer", "Wörner", "Dürr", "Weiß", "Vöhringer", "Heß", "Sauter")
+_DE_SURNAMES = _split(
+    "Müller, Schmidt, Schneider, Fischer, Weber, Meyer, Wagner, Becker, Schulz, Hoffmann, Schäfer, Koch, Bauer, "
+    "Richter, Klein, Wolf, Schröder, Neumann, Schwarz, Zimmermann, Braun, Krüger, Hartmann, Lange, Schmitt, Werner, "
+    "Krause, Maier, Lehmann, Köhler, Kaiser, Fuchs, Jäger, Vogel, Friedrich, Günther, Roth, Haas, Keller, Brandt, "
+    "Böhm, Winkler, Albrecht, Pfeiffer, Wörner, Dürr, Weiß, Vöhringer, Heß, Sauter"
+)
 SURNAMES: dict[str, tuple[str, ...]] = {
     "de": _DE_SURNAMES,
-    "at": _DE_SURNAMES[:25] + ("Gruber", "Pichler", "Steiner", "Moser", "Mayr", "Hofer", "Leitner", "Eder", "Wallner", "Aigner"),
-    "ch": _DE_SURNAMES[:20] + ("Meier", "Brunner", "Frei", "Gerber", "Baumgartner", "Kälin", "Lüthi", "Zürcher", "Suter", "Bühler"),
-    "fr": ("Dubois", "Lefèvre", "Moreau", "Laurent", "Girard", "Roux", "Fournier", "Mercier", "Bonnet", "Lambert", "Faure",
-           "Rousseau", "Chevalier", "Gauthier", "Perrin", "Morel", "Clément", "Renaud", "Thévenin", "Bézier", "Garnier", "Caron"),
-    "it": ("Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci", "Marino", "Greco", "Bruno",
-           "Gallo", "Conti", "De Luca", "Costa", "Giordano", "Mancini", "Lombardi", "Moretti", "Barbieri", "Fontana", "Zanetti"),
-    "pl": ("Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński", "Lewandowski", "Zieliński", "Szymański",
-           "Woźniak", "Dąbrowski", "Kozłowski", "Jankowski", "Mazur", "Krawczyk", "Piotrowski", "Grabowski", "Król"),
-    "nl": ("de Vries", "van Dijk", "Bakker", "Janssen", "Visser", "Smit", "Meijer", "de Boer", "Mulder", "de Groot", "Bos",
-           "Vos", "Hendriks", "van Leeuwen", "Dekker", "Brouwer", "de Wit", "Dijkstra", "van den Berg", "Kuipers"),
-    "cz": ("Novák", "Svoboda", "Novotný", "Dvořák", "Černý", "Procházka", "Kučera", "Veselý", "Horák", "Němec", "Marek",
-           "Pokorný", "Růžička", "Beneš", "Fiala", "Sedláček", "Doležal", "Zeman"),
+    "at": _DE_SURNAMES[:25] + _split("Gruber, Pichler, Steiner, Moser, Mayr, Hofer, Leitner, Eder, Wallner, Aigner"),
+    "ch": _DE_SURNAMES[:20] + _split("Meier, Brunner, Frei, Gerber, Baumgartner, Kälin, Lüthi, Zürcher, Suter, Bühler"),
+    "fr": _split(
+        "Dubois, Lefèvre, Moreau, Laurent, Girard, Roux, Fournier, Mercier, Bonnet, Lambert, Faure, Rousseau, "
+        "Chevalier, Gauthier, Perrin, Morel, Clément, Renaud, Thévenin, Bézier, Garnier, Caron"
+    ),
+    "it": _split(
+        "Rossi, Russo, Ferrari, Esposito, Bianchi, Romano, Colombo, Ricci, Marino, Greco, Bruno, Gallo, Conti, De "
+        "Luca, Costa, Giordano, Mancini, Lombardi, Moretti, Barbieri, Fontana, Zanetti"
+    ),
+    "pl": _split(
+        "Nowak, Kowalski, Wiśniewski, Wójcik, Kowalczyk, Kamiński, Lewandowski, Zieliński, Szymański, Woźniak, "
+        "Dąbrowski, Kozłowski, Jankowski, Mazur, Krawczyk, Piotrowski, Grabowski, Król"
+    ),
+    "nl": _split(
+        "de Vries, van Dijk, Bakker, Janssen, Visser, Smit, Meijer, de Boer, Mulder, de Groot, Bos, Vos, Hendriks, "
+        "van Leeuwen, Dekker, Brouwer, de Wit, Dijkstra, van den Berg, Kuipers"
+    ),
+    "cz": _split(
+        "Novák, Svoboda, Novotný, Dvořák, Černý, Procházka, Kučera, Veselý, Horák, Němec, Marek, Pokorný, Růžička, "
+        "Beneš, Fiala, Sedláček, Doležal, Zeman"
+    ),
 }
-_DE_FIRST = ("Thomas", "Michael", "Andreas", "Stefan", "Christian", "Martin", "Anna", "Julia", "Claudia", "Sandra",
-             "Jürgen", "Jörg", "Sören", "Björn", "Katrin", "Petra", "Uwe", "Frank", "Tobias", "Lena")
+_DE_FIRST = _split(
+    "Thomas, Michael, Andreas, Stefan, Christian, Martin, Anna, Julia, Claudia, Sandra, Jürgen, Jörg, Sören, Björn, "
+    "Katrin, Petra, Uwe, Frank, Tobias, Lena"
+)
 FIRST_NAMES: dict[str, tuple[str, ...]] = {
-    "de": _DE_FIRST, "at": _DE_FIRST, "ch": _DE_FIRST + ("Reto", "Urs", "Beat", "Regula"),
-    "fr": ("Jean", "Pierre", "Nicolas", "Julien", "Sébastien", "Camille", "Émilie", "Céline", "Hélène", "François", "Jérôme"),
-    "it": ("Marco", "Giuseppe", "Alessandro", "Francesca", "Chiara", "Luca", "Paolo", "Giulia", "Matteo", "Elena", "Stefano"),
-    "pl": ("Piotr", "Krzysztof", "Andrzej", "Tomasz", "Paweł", "Agnieszka", "Małgorzata", "Katarzyna", "Łukasz", "Michał"),
-    "nl": ("Jan", "Pieter", "Daan", "Sanne", "Lotte", "Bram", "Ruud", "Femke", "Joost", "Maarten", "Anouk"),
-    "cz": ("Jan", "Petr", "Jiří", "Tomáš", "Lucie", "Jana", "Pavel", "Martin", "Kateřina", "Zdeněk"),
+    "de": _DE_FIRST,
+    "at": _DE_FIRST,
+    "ch": _DE_FIRST + ("Reto", "Urs", "Beat", "Regula"),
+    "fr": _split("Jean, Pierre, Nicolas, Julien, Sébastien, Camille, Émilie, Céline, Hélène, François, Jérôme"),
+    "it": _split("Marco, Giuseppe, Alessandro, Francesca, Chiara, Luca, Paolo, Giulia, Matteo, Elena, Stefano"),
+    "pl": _split("Piotr, Krzysztof, Andrzej, Tomasz, Paweł, Agnieszka, Małgorzata, Katarzyna, Łukasz, Michał"),
+    "nl": _split("Jan, Pieter, Daan, Sanne, Lotte, Bram, Ruud, Femke, Joost, Maarten, Anouk"),
+    "cz": _split("Jan, Petr, Jiří, Tomáš, Lucie, Jana, Pavel, Martin, Kateřina, Zdeněk"),
 }
-_DE_TRADES = ("Blechtechnik", "Metallbau", "Maschinenbau", "Stahlbau", "Präzisionsteile", "Laserzentrum",
-              "Blechbearbeitung", "Feinwerktechnik", "Gehäusebau", "Schaltschrankbau", "Anlagenbau",
-              "Metallverarbeitung", "Fahrzeugteile", "Edelstahltechnik")
+_DE_TRADES = _split(
+    "Blechtechnik, Metallbau, Maschinenbau, Stahlbau, Präzisionsteile, Laserzentrum, Blechbearbeitung, "
+    "Feinwerktechnik, Gehäusebau, Schaltschrankbau, Anlagenbau, Metallverarbeitung, Fahrzeugteile, Edelstahltechnik"
+)
 TRADES: dict[str, tuple[str, ...]] = {
-    "de": _DE_TRADES, "at": _DE_TRADES, "ch": _DE_TRADES,
-    "fr": ("Tôlerie", "Métallerie", "Découpe Laser", "Mécanique de Précision", "Chaudronnerie", "Constructions Métalliques"),
-    "it": ("Lamiere", "Carpenteria Metallica", "Meccanica", "Lavorazioni Lamiera", "Taglio Laser", "Metalli"),
-    "pl": ("Obróbka Metali", "Metal-Tech", "Konstrukcje Stalowe", "Laser-Stal", "Zakład Mechaniczny"),
-    "nl": ("Metaalbewerking", "Plaatwerk", "Staalbouw", "Machinebouw", "Lasertechniek"),
-    "cz": ("Strojírna", "Kovovýroba", "Kovo", "Laser Technik"),
+    "de": _DE_TRADES,
+    "at": _DE_TRADES,
+    "ch": _DE_TRADES,
+    "fr": _split(
+        "Tôlerie, Métallerie, Découpe Laser, Mécanique de Précision, Chaudronnerie, Constructions Métalliques"
+    ),
+    "it": _split("Lamiere, Carpenteria Metallica, Meccanica, Lavorazioni Lamiera, Taglio Laser, Metalli"),
+    "pl": _split("Obróbka Metali, Metal-Tech, Konstrukcje Stalowe, Laser-Stal, Zakład Mechaniczny"),
+    "nl": _split("Metaalbewerking, Plaatwerk, Staalbouw, Machinebouw, Lasertechniek"),
+    "cz": _split("Strojírna, Kovovýroba, Kovo, Laser Technik"),
 }
 LEGAL_FORMS: dict[str, tuple[str, ...]] = {
     "de": ("GmbH", "GmbH", "GmbH", "GmbH & Co. KG", "AG", "KG", "e.K."), "at": ("GmbH", "GesmbH", "AG"),
@@ -510,7 +606,10 @@ TECHNICIANS: dict[str, tuple[str, ...]] = {
 }
 SPECIALIST = "Kai Wendler"
 
-_TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ł": "l", "Ł": "L", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+# German umlauts are spelled out in addresses; NFKD does not decompose ł.
+_TRANSLIT = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ł": "l", "Ł": "L"}
+)
 
 
 def ascii_slug(text: str) -> str:
@@ -519,18 +618,158 @@ def ascii_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
 
 
-def company_name(rng: random.Random, lang: str, city: str) -> tuple[str, str]:
-    """(company name, the surname it is built on)."""
+def _company(rng: random.Random, lang: str, city: str) -> tuple[str, str]:
+    """(name without legal form, legal form) built from the territory's word lists."""
     surname = rng.choice(SURNAMES[lang])
     trade = rng.choice(TRADES[lang])
-    legal = rng.choice(LEGAL_FORMS[lang])
     pattern = rng.random()
     if lang in TRADE_FIRST:
-        name = f"{trade} {surname}" if pattern < 0.7 else f"{surname} {trade}"
+        stem = f"{trade} {surname}" if pattern < 0.7 else f"{surname} {trade}"
     elif pattern < 0.6:
-        name = f"{surname} {trade}"
+        stem = f"{surname} {trade}"
     elif pattern < 0.8:
-        name = f"{surname} & {rng.choice(SURNAMES[lang])}"
+        stem = f"{surname} & {rng.choice(SURNAMES[lang])}"
     else:
-        name = f"{trade} {city}" if lang != "pl" else f"{trade} {surname}"
-    return f"{name} {legal}", surname
+        stem = f"{trade} {city}" if lang != "pl" else f"{trade} {surname}"
+    return stem, rng.choice(LEGAL_FORMS[lang])
+
+
+@dataclass
+class Customers:
+    """Generated customers: ids, CSV rows, territory index and plant cities (first = head office)."""
+
+    ids: list[str]
+    rows: list[list[str]]
+    territory: list[int]
+    cities: list[list[str]]
+
+
+def make_customers(rng: random.Random, count: int) -> Customers:
+    """Companies with a territory, account manager, contact person and 1-3 plant cities; names are unique."""
+    weights = [t[2] for t in TERRITORIES]
+    out = Customers([], [], [], [])
+    taken: set[str] = set()
+    for i in range(count):
+        t = rng.choices(range(len(TERRITORIES)), weights)[0]
+        code, lang, _, manager, phone_cc, tld, towns = TERRITORIES[t]
+        city = rng.choice(towns)
+        for attempt in range(12):
+            stem, legal = _company(rng, lang, city)
+            name = f"{stem} {city} {legal}" if attempt >= 6 and city not in stem else f"{stem} {legal}"
+            if name not in taken:
+                break
+        else:
+            name = f"{stem} {city} {i} {legal}"
+        taken.add(name)
+        first, last = rng.choice(FIRST_NAMES[lang]), rng.choice(SURNAMES[lang])
+        domain = ascii_slug(" ".join(stem.replace("&", " ").split()[:2]))
+        local = rng.choice((f"{ascii_slug(first)}.{ascii_slug(last)}", f"{ascii_slug(first)[0]}.{ascii_slug(last)}",
+                            ascii_slug(last), "info", "service"))
+        phone = f"{phone_cc} {rng.randint(2, 99)}{rng.randint(0, 99):02d} {rng.randint(10000, 9999999)}"
+        out.ids.append(f"CU-{10001 + i}")
+        out.rows.append([out.ids[-1], name, code, manager, f"{first} {last}", f"{local}@{domain}.{tld}", phone])
+        out.territory.append(t)
+        out.cities.append([city] + rng.sample([c for c in towns if c != city], k=rng.choice((0, 0, 1, 2))))
+    return out
+
+
+_LASERS, _BRAKES = ["TL-2510", "TL-3030", "TL-4020", "TC-1200"], ["PB-800", "PB-1100", "PB-2300"]
+_PUNCH_BEND = ["PM-500", "PM-750", "BC-200", "TC-1200"]
+_EOL = [m.name for m in MODELS if m.end_of_life is not None]
+# (offer_id, name, price EUR, models ([] = all), triggers, duration)
+OFFERS: tuple[tuple[str, str, float, list[str], list[str], str], ...] = (
+    ("OF-101", "Preventive maintenance package laser", 1290.0, _LASERS, ["maintenance_due"], "1 day"),
+    ("OF-102", "Preventive maintenance package press brake", 980.0, _BRAKES, ["maintenance_due"], "1 day"),
+    ("OF-103", "Preventive maintenance package punching / bending", 1150.0, _PUNCH_BEND, ["maintenance_due"], "1 day"),
+    ("OF-104", "Spindle and axis vibration check", 490.0, [], ["wear"], "4 h"),
+    ("OF-105", "Wear-parts kit laser (nozzles, protective glass, lens)", 690.0, _LASERS,
+     ["parts_reminder", "wear", "maintenance_due"], "2 h"),
+    ("OF-106", "Wear-parts kit press brake (seals, filters, gauge fingers)", 840.0, _BRAKES,
+     ["parts_reminder", "wear", "maintenance_due"], "3 h"),
+    ("OF-107", "Safety inspection (light curtains, e-stops, doors)", 390.0, [], ["parts_reminder"], "3 h"),
+    ("OF-108", "Maintenance contract renewal Standard (1 year)", 4800.0, [], ["contract_renewal"], "12 months"),
+    ("OF-109", "Maintenance contract renewal Premium (1 year)", 9600.0, [], ["contract_renewal"], "12 months"),
+    ("OF-110", "SLA upgrade: 48 h response, spare-parts priority", 3900.0, [], ["warranty_sla", "contract_renewal"],
+     "12 months"),
+    ("OF-111", "Extended warranty 1 year", 2400.0, [], ["warranty_sla"], "12 months"),
+    ("OF-112", "Hydraulic overhaul (pump, valves, seals)", 6500.0, _BRAKES + ["PM-500", "PM-750"],
+     ["error_pattern", "wear"], "3 days"),
+    ("OF-113", "Emergency service call and diagnosis", 650.0, [], ["error_pattern"], "1 day"),
+    ("OF-114", "Retrofit package: CNC control and drives", 38000.0, [], ["modernization", "retrofit_age"], "2 weeks"),
+    ("OF-115", "Laser source retrofit", 54000.0, _LASERS, ["modernization", "retrofit_age"], "1 week"),
+    ("OF-116", "End-of-life spare-parts package", 7500.0, _EOL, ["end_of_life"], "5 years"),
+    ("OF-117", "Trade-in assessment for successor model", 350.0, [], ["end_of_life", "retrofit_age"], "2 h"),
+)
+
+
+def _columns(fields: list[str], sources: list[str] | None = None) -> str:
+    """The `columns:` block of one file, canonical field -> source column."""
+    lines = ["    columns:"]
+    for name, source in zip(fields, sources or fields):
+        text = f'"{source}"' if any(ch in source for ch in " ({:%#") else source
+        lines.append(f"      {name}: {text}")
+    return "\n".join(lines)
+
+
+def mapping_text(as_of: date, machines: int, seed: int) -> str:
+    """mapping.yaml as readable, byte-stable text."""
+    iso, us = '"%Y-%m-%d"', '"%m/%d/%Y %I:%M:%S %p"'
+    return f"""# SDI demo installed base: {machines:,} machines, seed {seed}, written by connectors/demo.py.
+# Each file imitates a different source system; this mapping tells the importer how to read each one.
+as_of: {as_of.isoformat()}
+files:
+  # Product management's Excel list of models (real date cells, yes/no flags).
+  - path: models.xlsx
+    entity: model
+    sheet: Models
+{_columns(["model", "maintenance_interval_hours", "end_of_life", "successor", "parts_discontinued"],
+          ["Model", "Maintenance interval (h)", "End of life", "Successor", "Parts discontinued"])}
+
+  # CRM export.
+  - path: customers.csv
+    entity: customer
+{_columns(["customer_id", "name", "territory", "account_manager", "contact_name", "contact_email", "contact_phone"])}
+
+  # ERP export: semicolons, UTF-8 with BOM, German dates, customer numbers without the CRM prefix.
+  - path: machines.csv
+    entity: machine
+    delimiter: ";"
+    date_format: "%d.%m.%Y"
+{_columns(["serial", "model", "customer_id", "site", "install_date", "year_of_manufacture", "lifecycle_status",
+           "operating_hours"],
+          ["SerialNo", "Model", "CU-{CustomerNo}", "Site", "InstallDate", "BuildYear", "Status", "OperatingHours"])}
+
+  - path: contracts.csv
+    entity: contract
+    date_format: {iso}
+{_columns(["contract_id", "serial", "type", "start_date", "end_date", "value", "currency", "status"])}
+
+  # IoT platform: one row per machine and day, one column per metric.
+  - path: telemetry.csv
+    entity: telemetry
+    date_format: {iso}
+{_columns(["serial", "timestamp"], ["serial", "date"])}
+    metrics: [operating_hours, vibration, temperature]
+
+  # Machine controller log, US-style timestamps.
+  - path: events.csv
+    entity: event
+    date_format: {us}
+{_columns(["event_id", "serial", "timestamp", "kind", "code", "severity", "description"])}
+
+  # Field service management: technicians' free-text notes.
+  - path: service_records.csv
+    entity: service_record
+    date_format: {iso}
+{_columns(["record_id", "serial", "date", "type", "technician", "text", "parts", "cost"])}
+
+  - path: parts_orders.csv
+    entity: parts_order
+    date_format: {iso}
+{_columns(["order_id", "serial", "customer_id", "date", "part_number", "quantity", "value"])}
+
+  # Service catalogue: fixed-price offers and the triggers they answer.
+  - path: service_offers.json
+    entity: service_offer
+{_columns(["offer_id", "name", "price", "currency", "models", "triggers", "duration"])}
+"""
