@@ -182,7 +182,9 @@ def _fields(fm: FileMapping, spec: EntitySpec, index: dict[str, int]) -> dict[st
     return out
 
 
-def _typed_select(fm: FileMapping, spec: EntitySpec, fields: dict[str, FieldSql], mapping: Mapping) -> str:
+def _typed_select(
+    fm: FileMapping, spec: EntitySpec, fields: dict[str, FieldSql], mapping: Mapping, index: dict[str, int]
+) -> str:
     exprs = [f"{f.typed} AS {name}" for name, f in fields.items()]
     problems = [f.problem for f in fields.values() if f.problem]
     if spec.id_field and spec.id_field not in fields:
@@ -193,21 +195,23 @@ def _typed_select(fm: FileMapping, spec: EntitySpec, fields: dict[str, FieldSql]
         elif name not in fields and name != spec.id_field and name not in dict(PROVENANCE):
             if not (spec.name == "telemetry" and fm.metrics and name in ("metric", "value")):
                 exprs.append(f"NULL AS {name}")
+    for i, column in enumerate(fm.metric_columns().values()):
+        exprs.append(f"c{index[column.strip().lower()]} AS _m{i}")  # carried along for the unpivot
     reason = f"nullif(concat_ws('; ', {', '.join(problems)}), '')" if problems else "NULL"
     return f"SELECT _line, {', '.join(exprs)}, {reason} AS _reason FROM stage"
 
 
-def _unpivot_metrics(fm: FileMapping, source: SourceFile) -> str:
-    index = source.column_index()
+def _unpivot_metrics(fm: FileMapping) -> str:
+    metrics = fm.metric_columns()
+    carried = ", ".join(f"_m{i}" for i in range(len(metrics)))
     parts = []
-    for metric, column in fm.metric_columns().items():
-        col = f"c{index[column.strip().lower()]}"
-        raw = na_clean(col, na_values(fm))
+    for i, (metric, column) in enumerate(metrics.items()):
+        raw = na_clean(f"_m{i}", na_values(fm))
         num = number_sql(raw)
         bad = f"CASE WHEN {raw} IS NOT NULL AND {num} IS NULL THEN {lit(metric + ': ')} || '''' || {raw} || '''' || ' is not a number (column {column})' END"
         parts.append(
-            f"SELECT t.*, {lit(metric)} AS metric, {num} AS value, {raw} IS NULL AS _empty, {bad} AS _value_problem "
-            f"FROM typed t JOIN stage s USING (_line)"
+            f"SELECT * EXCLUDE ({carried}), {lit(metric)} AS metric, {num} AS value, {raw} IS NULL AS _empty, "
+            f"{bad} AS _value_problem FROM typed"
         )
     return " UNION ALL ".join(parts)
 
@@ -217,7 +221,7 @@ def _transform_and_store(
 ) -> None:
     index = source.column_index()
     fields = _fields(fm, spec, index)
-    db.con.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {_typed_select(fm, spec, fields, mapping)}")
+    db.con.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {_typed_select(fm, spec, fields, mapping, index)}")
     if spec.refs_machine != "none":
         db.con.execute(
             "UPDATE typed SET _reason = concat_ws('; ', _reason, 'unknown machine serial ''' || serial || ''' (not in the machine file)') "
@@ -225,11 +229,11 @@ def _transform_and_store(
         )
     wide = spec.name == "telemetry" and bool(fm.metrics)
     if wide:
-        db.con.execute(f"CREATE OR REPLACE TEMP TABLE longform AS {_unpivot_metrics(fm, source)}")
+        db.con.execute(f"CREATE OR REPLACE TEMP TABLE longform AS {_unpivot_metrics(fm)}")
         _wide_accounting(db, report, source.location)
         rows = "SELECT * EXCLUDE (_empty, _value_problem) FROM longform WHERE _reason IS NULL AND NOT _empty AND _value_problem IS NULL"
     else:
-        rows = "SELECT * FROM typed WHERE _reason IS NULL"
+        rows = f"SELECT * EXCLUDE ({', '.join(f'_m{i}' for i in range(len(fm.metric_columns())))}) FROM typed WHERE _reason IS NULL" if fm.metrics else "SELECT * FROM typed WHERE _reason IS NULL"
         for name, f in fields.items():
             if f.gap:
                 missing = db.scalar(f"SELECT count(*) FROM typed WHERE _reason IS NULL AND {name} IS NULL")
@@ -259,9 +263,13 @@ def _dedupe_and_store(
     same = " AND ".join(f"c.{c} IS NOT DISTINCT FROM k.{c}" for c in payload if c not in spec.key)
     on = " AND ".join(f"c.{k} = k.{k}" for k in spec.key)
     # The last line with a key wins; identical earlier copies merge into it, differing ones are reported.
-    db.con.execute(
-        f"CREATE OR REPLACE TEMP TABLE cand AS SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _line DESC) AS _rank FROM ({rows})"
-    )
+    db.con.execute(f"CREATE OR REPLACE TEMP TABLE cand AS {rows}")
+    if db.scalar(f"SELECT count(*) FROM (SELECT 1 FROM cand GROUP BY {key} HAVING count(*) > 1)"):
+        db.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE cand AS SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _line DESC) AS _rank FROM cand"
+        )
+    else:
+        db.con.execute("ALTER TABLE cand ADD COLUMN _rank BIGINT DEFAULT 1")
     db.con.execute(
         f"CREATE OR REPLACE TEMP TABLE superseded AS SELECT c._line, k._line AS kept_line, {same or 'TRUE'} AS identical, "
         f"{'c.metric' if wide else 'NULL'} AS metric FROM cand c JOIN cand k ON {on} AND k._rank = 1 WHERE c._rank > 1"

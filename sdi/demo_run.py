@@ -48,7 +48,10 @@ def run_demo(settings: Settings, *, machines: int, seed: int, as_of: date | None
     from connectors.ingest import ingest
     from connectors.report import render_ingest
     from sdi.assess import assess, render
+    from sdi.triggers.opportunities import list_opportunities
+    from sdi.triggers.render import render_opportunities, render_run
     from sdi.triggers.rules import load_rules
+    from sdi.triggers.service import run_triggers
 
     progress = Progress()
     as_of = as_of or demo.DEFAULT_AS_OF
@@ -59,7 +62,13 @@ def run_demo(settings: Settings, *, machines: int, seed: int, as_of: date | None
         print(render_ingest(report, show=5))
         print()
         print(render(assess(db, load_rules(settings.home), as_of)))
+        print()
+        progress("detecting triggers over the whole base and merging them into opportunities")
+        result = run_triggers(db, settings.home, as_of, store=True)
+        print(render_run(result))
+        print()
+        print(render_opportunities(list_opportunities(db), limit=15))
     print()
-    print(f"State is in {settings.home.resolve()} — try: sdi status · sdi assess --json · sdi ingest YOUR_MAPPING.yaml")
+    print(f"State is in {settings.home.resolve()} — try: sdi opportunities --territory DE-North · sdi triggers --json · sdi assess · sdi ingest YOUR_MAPPING.yaml")
     if serve:
         print("The web app (sdi serve) is not part of this build yet; the pipeline above is complete.")

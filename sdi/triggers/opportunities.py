@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import pyarrow as pa
+
 from sdi.errors import SdiError
 from sdi.machine_file import MachineFile
 from sdi.triggers.engine import TriggerRun
@@ -22,6 +24,15 @@ CREATE TABLE IF NOT EXISTS opportunities (
     priority DOUBLE, territory VARCHAR, owner VARCHAR, owner_role VARCHAR, channel VARCHAR,
     first_seen DATE, last_seen DATE, resolved_on DATE, data JSON)
 """
+
+
+SCHEMA = pa.schema(
+    [("id", pa.string()), ("serial", pa.string()), ("campaign", pa.string()), ("status", pa.string()),
+     ("trigger_state", pa.string()), ("priority", pa.float64()), ("territory", pa.string()), ("owner", pa.string()),
+     ("owner_role", pa.string()), ("channel", pa.string()), ("first_seen", pa.date32()), ("last_seen", pa.date32()),
+     ("resolved_on", pa.date32()), ("data", pa.string())]
+)
+COLUMNS = SCHEMA.names
 
 
 @dataclass(frozen=True)
@@ -97,36 +108,45 @@ def sync(db: MachineFile, computed: list[dict[str, Any]], as_of: date) -> SyncCo
     """Store opportunities; keep people's statuses; mark (never delete) those whose triggers no longer hold."""
     db.con.execute(DDL)
     existing = {r[0]: r[1:] for r in db.sql("SELECT id, status, trigger_state, first_seen FROM opportunities")}
-    new = updated = reopened = resolved = 0
-    db.con.execute("BEGIN TRANSACTION")
+    new = reopened = 0
+    rows: dict[str, list[Any]] = {name: [] for name in COLUMNS}
     for opp in computed:
-        prior = existing.get(opp["id"])
         status, first_seen = "open", as_of
+        prior = existing.get(opp["id"])
         if prior:
             status, _, first_seen = prior
             if status == "resolved":
                 status, reopened = "open", reopened + 1
-            updated += 1
         else:
             new += 1
         record = opp | {"status": status, "trigger_state": "active", "first_seen": first_seen.isoformat(),
                         "last_seen": as_of.isoformat(), "resolved_on": None}
-        db.con.execute("DELETE FROM opportunities WHERE id = ?", [opp["id"]])
-        db.con.execute(
-            "INSERT INTO opportunities VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
-            [opp["id"], opp["serial"], opp["campaign"], status, opp["priority"], opp["territory"], opp["owner"],
-             opp["owner_role"], opp["channel"], first_seen, as_of, json.dumps(record, sort_keys=True)],
-        )
-    gone = [i for i, (_, state, _) in existing.items() if state == "active" and i not in {o["id"] for o in computed}]
-    for opp_id in gone:
-        db.con.execute(
-            "UPDATE opportunities SET trigger_state = 'resolved', resolved_on = ?, "
-            "status = CASE WHEN status = 'open' THEN 'resolved' ELSE status END WHERE id = ?",
-            [as_of, opp_id],
-        )
-        resolved += 1
-    db.con.execute("COMMIT")
-    return SyncCounts(new, updated, reopened, resolved)
+        values = [opp["id"], opp["serial"], opp["campaign"], status, "active", opp["priority"], opp["territory"],
+                  opp["owner"], opp["owner_role"], opp["channel"], first_seen, as_of, None,
+                  json.dumps(record, sort_keys=True)]
+        for name, value in zip(COLUMNS, values):
+            rows[name].append(value)
+    current = {o["id"] for o in computed}
+    gone = sorted(i for i, (_, state, _) in existing.items() if state == "active" and i not in current)
+    db.con.execute("BEGIN TRANSACTION")
+    try:
+        db.con.register("_opps", pa.table(rows, schema=SCHEMA))
+        db.con.execute("DELETE FROM opportunities WHERE id IN (SELECT id FROM _opps)")
+        db.con.execute("INSERT INTO opportunities SELECT * FROM _opps")
+        db.con.unregister("_opps")
+        if gone:
+            db.con.register("_gone", pa.table({"id": gone}))
+            db.con.execute(
+                "UPDATE opportunities SET trigger_state = 'resolved', resolved_on = ?, "
+                "status = CASE WHEN status = 'open' THEN 'resolved' ELSE status END WHERE id IN (SELECT id FROM _gone)",
+                [as_of],
+            )
+            db.con.unregister("_gone")
+        db.con.execute("COMMIT")
+    except BaseException:
+        db.con.execute("ROLLBACK")
+        raise
+    return SyncCounts(new, len(computed) - new, reopened, len(gone))
 
 
 def list_opportunities(

@@ -44,9 +44,10 @@ def render_opportunities(items: list[dict[str, Any]], limit: int) -> str:
     lines.append(f"  {'id':<14} {'prio':>5} {'serial':<16} {'territory':<10} {'owner':<24} {'channel':<14} {'status':<11} campaign (+linked)")
     for o in items[:limit]:
         linked = f" (+{', '.join(o['linked_campaigns'])})" if o["linked_campaigns"] else ""
+        who = o["owner"] + (" (tech)" if o["owner_role"] == "technician" else " (rep)")
         lines.append(
             f"  {o['id']:<14} {o['priority']:>5.1f} {o['serial']:<16} {str(o['territory'])[:10]:<10} "
-            f"{o['owner'][:24]:<24} {o['channel']:<14} {o['status']:<11} {o['campaign']}{linked}"
+            f"{who[:24]:<24} {o['channel']:<14} {o['status']:<11} {o['campaign']}{linked}"
         )
     if len(items) > limit:
         lines.append(f"  … {len(items) - limit:,} more (--limit or --json)")

@@ -133,24 +133,23 @@ def maintenance_due(rules: RulesFile, as_of: date) -> str:
         SELECT b.serial, arg_max(s.record_id, (s.date, s.record_id)) AS record_id, max(s.date) AS mdate
         FROM _base b JOIN service_records s ON s.serial = b.serial
         WHERE s.type = 'maintenance' AND s.date <= {d(as_of)} GROUP BY b.serial),
-    h AS (
-        SELECT t.serial, t.timestamp, t.value FROM telemetry t JOIN _base b ON b.serial = t.serial
-        WHERE t.metric = {p('metric')} AND t.timestamp < {end}),
-    hnow AS (SELECT serial, max(timestamp) AS ts, arg_max(value, timestamp) AS hours FROM h GROUP BY serial),
-    hat AS (
-        SELECT lm.serial,
-               max(h.timestamp) FILTER (WHERE h.timestamp < lm.mdate + INTERVAL 1 DAY) AS at_ts,
-               arg_max(h.value, h.timestamp) FILTER (WHERE h.timestamp < lm.mdate + INTERVAL 1 DAY) AS at_hours,
-               min(h.timestamp) FILTER (WHERE h.timestamp >= lm.mdate + INTERVAL 1 DAY) AS after_ts,
-               arg_min(h.value, h.timestamp) FILTER (WHERE h.timestamp >= lm.mdate + INTERVAL 1 DAY) AS after_hours
-        FROM lm JOIN h USING (serial) GROUP BY lm.serial),
+    hours AS (
+        SELECT t.serial,
+               max(t.timestamp) AS now_ts, arg_max(t.value, t.timestamp) AS now_hours,
+               max(t.timestamp) FILTER (WHERE t.timestamp < lm.mdate + INTERVAL 1 DAY) AS at_ts,
+               arg_max(t.value, t.timestamp) FILTER (WHERE t.timestamp < lm.mdate + INTERVAL 1 DAY) AS at_hours,
+               min(t.timestamp) FILTER (WHERE t.timestamp >= lm.mdate + INTERVAL 1 DAY) AS after_ts,
+               arg_min(t.value, t.timestamp) FILTER (WHERE t.timestamp >= lm.mdate + INTERVAL 1 DAY) AS after_hours
+        FROM telemetry t JOIN _base b ON b.serial = t.serial LEFT JOIN lm ON lm.serial = t.serial
+        WHERE t.metric = {p('metric')} AND t.timestamp < {end}
+        GROUP BY t.serial),
     x AS (
-        SELECT b.serial, b.model, lm.record_id, lm.mdate, hnow.ts AS now_ts, hnow.hours AS now_hours,
-               coalesce(hat.at_ts, hat.after_ts) AS ref_ts, coalesce(hat.at_hours, hat.after_hours) AS ref_hours,
-               hat.at_ts IS NULL AS lower_bound,
+        SELECT b.serial, b.model, lm.record_id, lm.mdate, hours.now_ts, hours.now_hours,
+               coalesce(hours.at_ts, hours.after_ts) AS ref_ts, coalesce(hours.at_hours, hours.after_hours) AS ref_hours,
+               hours.at_ts IS NULL AS lower_bound,
                coalesce({p('interval_hours')}, md.maintenance_interval_hours) AS interval_hours,
                {p('metric')} AS metric
-        FROM _base b LEFT JOIN lm USING (serial) LEFT JOIN hnow USING (serial) LEFT JOIN hat USING (serial)
+        FROM _base b LEFT JOIN lm USING (serial) LEFT JOIN hours USING (serial)
         LEFT JOIN models md ON md.model = b.model)
     SELECT serial, 'fired',
            to_json(list_value({cond('operating_hours(as_of) - operating_hours(last maintenance)', '>=', 'interval_hours', 'round(now_hours - ref_hours, 1)', 'hours')})),
