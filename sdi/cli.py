@@ -153,6 +153,64 @@ def opportunities(
         typer.echo(render_opportunities(items, limit))
 
 
+def _draft_service(settings: Settings, db: MachineFile) -> Any:
+    from sdi.drafting.service import DraftService
+    from sdi.triggers.service import ensure_opportunities
+
+    ensure_opportunities(db, settings.home)
+    return DraftService(settings, db)
+
+
+def _show_draft(draft: Any, as_json: bool) -> None:
+    from sdi.drafting.render import render_draft
+
+    if as_json:
+        _print_json(draft.to_dict())
+    else:
+        typer.echo(render_draft(draft))
+
+
+@app.command()
+def why(opportunity_id: Annotated[str, typer.Argument(help="Opportunity id (see sdi opportunities).")], as_json: JsonOpt = False) -> None:
+    """Why this opportunity, now: the recommendation and its reasons, every sentence cited."""
+    settings = _settings()
+    with open_db(settings) as db:
+        _show_draft(_draft_service(settings, db).why(opportunity_id, user="cli"), as_json)
+
+
+@app.command()
+def ask(
+    opportunity_id: Annotated[str, typer.Argument(help="Opportunity id.")],
+    question: Annotated[str, typer.Argument(help="The rep's question.")],
+    conversation: Annotated[Optional[str], typer.Option(help="Continue this conversation id (printed by the last answer).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A grounded answer to a follow-up question; says so when the records don't answer it."""
+    settings = _settings()
+    with open_db(settings) as db:
+        _show_draft(_draft_service(settings, db).ask(opportunity_id, question, conversation, user="cli"), as_json)
+
+
+@app.command()
+def brief(serial: Annotated[str, typer.Argument(help="Machine serial number.")], as_json: JsonOpt = False) -> None:
+    """A technician's pre-visit briefing: summary, triggers, history, checks, talking points, sign-up sheet."""
+    settings = _settings()
+    with open_db(settings) as db:
+        _show_draft(_draft_service(settings, db).brief(serial, user="cli"), as_json)
+
+
+@app.command("talking-points")
+def talking_points(
+    opportunity_id: Annotated[str, typer.Argument(help="Opportunity id.")],
+    channel: Annotated[str, typer.Option(help="email or call.")] = "email",
+    as_json: JsonOpt = False,
+) -> None:
+    """Customer-facing talking points for an e-mail or a call, in an advisor's voice."""
+    settings = _settings()
+    with open_db(settings) as db:
+        _show_draft(_draft_service(settings, db).talking_points(opportunity_id, channel, user="cli"), as_json)
+
+
 @app.command()
 def status(as_json: JsonOpt = False) -> None:
     """Rows per entity in the machine file, and where it lives."""

@@ -51,7 +51,19 @@ class Settings(BaseSettings):
     vector_store: str = Field(
         "embedded", description="'embedded' (persistent Chroma under SDI_HOME) or http://host:port of a Chroma server."
     )
+    llm: str = Field("smollm2", description="LLM backend: smollm2 | gguf:/path.gguf[#format] | openai:URL#model | template.")
     embedding_model: Path | None = Field(None, description="Folder of a SentenceTransformer model (default: bundled MiniLM).")
+
+    @field_validator("llm")
+    @classmethod
+    def _llm_form(cls, value: str) -> str:
+        from sdi.llm.registry import parse
+
+        try:
+            parse(value)
+        except Exception as exc:
+            raise ValueError(str(exc)) from exc
+        return value
 
     @field_validator("vector_store")
     @classmethod

@@ -82,6 +82,13 @@ class MachineFile:
         """Close the connection."""
         self.con.close()
 
+    def child(self) -> "MachineFile":
+        """A handle for another thread: same database, its own DuckDB cursor."""
+        other = object.__new__(MachineFile)
+        other.con = self.con.cursor()
+        other.path = self.path
+        return other
+
     def ensure_schema(self) -> None:
         """Create every entity table and the import log if missing."""
         for name in ENTITY_ORDER:

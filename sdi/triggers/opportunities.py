@@ -183,3 +183,23 @@ def set_status(db: MachineFile, opp_id: str, status: str) -> None:
     if db.scalar("SELECT count(*) FROM opportunities WHERE id = ?", [opp_id]) == 0:
         raise SdiError(f"no opportunity {opp_id}", "list them with: sdi opportunities")
     db.con.execute("UPDATE opportunities SET status = ? WHERE id = ?", [status, opp_id])
+
+
+def get_opportunity(db: MachineFile, opp_id: str) -> dict[str, Any] | None:
+    """One stored opportunity with its current status, or None."""
+    db.con.execute(DDL)
+    row = db.con.execute(
+        "SELECT data, status, trigger_state, resolved_on FROM opportunities WHERE id = ?", [opp_id]
+    ).fetchone()
+    if not row:
+        return None
+    record = json.loads(row[0])
+    record.update(status=row[1], trigger_state=row[2], resolved_on=row[3].isoformat() if row[3] else None)
+    return record
+
+
+def opportunities_for_machine(db: MachineFile, serial: str) -> list[dict[str, Any]]:
+    """Active opportunities of one machine."""
+    db.con.execute(DDL)
+    ids = [r[0] for r in db.sql("SELECT id FROM opportunities WHERE serial = ? AND trigger_state = 'active' ORDER BY priority DESC", [serial])]
+    return [o for o in (get_opportunity(db, i) for i in ids) if o]

@@ -1,0 +1,61 @@
+"""Durable records of drafts (audit entries) and of ask conversations."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sdi.audit import AuditLog, canonical, sha256_text
+from sdi.drafting.prompts import PromptTemplate
+from sdi.drafting.types import Draft
+from sdi.llm.base import GenerationParams, Message, Usage
+from sdi.machine_file import MachineFile
+
+CONVERSATIONS = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id VARCHAR PRIMARY KEY, opportunity_id VARCHAR, created_at TIMESTAMP, turns JSON)
+"""
+
+
+def record_draft(audit: AuditLog, draft: Draft, prompt: PromptTemplate, messages: list[Message],
+                 params: GenerationParams, raw_output: str, usage: Usage, user: str | None, sent: bool) -> str:
+    """Append the draft with everything needed to re-render and re-check it; returns the audit id."""
+    payload: dict[str, Any] = {
+        "kind": draft.kind,
+        "subject": draft.subject,
+        "sources": [{"id": s.id, "source_id": s.source_id, "text": s.text, "sha256": sha256_text(s.text), "scope": s.scope,
+                     "span": list(s.span) if s.span else None, "record_ids": s.record_ids} for s in draft.sources],
+        "prompt": prompt.meta() | {"template": prompt.body, "system": prompt.system},
+        "rendered_prompt": messages,
+        "rendered_prompt_sha256": sha256_text(canonical(messages)),
+        "sent_to_model": sent,
+        "model": draft.model,
+        "params": params.to_dict(),
+        "raw_output": raw_output,
+        "output": {k: v for k, v in draft.to_dict().items() if k != "audit_id"},
+        "check": draft.to_dict()["check"],
+        "usage": {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
+                  "first_token_s": round(usage.first_token_s, 3), "total_s": round(usage.total_s, 3)},
+    }
+    return audit.append("draft", payload, user)["id"]
+
+
+def load_turns(db: MachineFile, conversation_id: str) -> tuple[str | None, list[dict[str, Any]]]:
+    """(opportunity id, turns) of a conversation, or (None, []) if unknown."""
+    db.con.execute(CONVERSATIONS)
+    row = db.con.execute("SELECT opportunity_id, turns FROM conversations WHERE id = ?", [conversation_id]).fetchone()
+    return (row[0], json.loads(row[1])) if row else (None, [])
+
+
+def save_turn(db: MachineFile, conversation_id: str | None, opportunity_id: str, turn: dict[str, Any]) -> str:
+    """Append a question/answer turn; creates the conversation if needed and returns its id."""
+    db.con.execute(CONVERSATIONS)
+    cid = conversation_id or "CV-" + uuid.uuid4().hex[:12]
+    _, turns = load_turns(db, cid)
+    turns.append(turn)
+    db.con.execute("DELETE FROM conversations WHERE id = ?", [cid])
+    db.con.execute("INSERT INTO conversations VALUES (?, ?, ?, ?)",
+                   [cid, opportunity_id, datetime.now(timezone.utc).replace(tzinfo=None), json.dumps(turns)])
+    return cid
