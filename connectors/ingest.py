@@ -62,6 +62,11 @@ class IngestReport:
     mapping: str
     files: list[FileReport]
 
+    def audit_payload(self) -> dict[str, Any]:
+        """What the audit log keeps of an import: files, hashes, row accounting (not the rejected rows' text)."""
+        keys = ("file", "entity", "sha256", "rows_read", "rows_stored", "rows_rejected", "inserted", "updated", "unchanged")
+        return {"mapping": self.mapping, "files": [{k: getattr(f, k) for k in keys} for f in self.files]}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         totals = {k: sum(getattr(f, k) for f in self.files) for k in ("rows_read", "rows_stored", "rows_rejected")}

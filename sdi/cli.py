@@ -67,6 +67,9 @@ def ingest(
     settings = _settings()
     with open_db(settings) as db:
         report = run_ingest(db, mapping, batch_rows=settings.ingest_batch_rows, progress=Progress(quiet=as_json))
+    from sdi.audit import AuditLog
+
+    AuditLog(settings.home).append("ingest", report.audit_payload(), user="cli")
     if as_json:
         _print_json(report.to_dict())
     else:
@@ -226,12 +229,6 @@ def status(as_json: JsonOpt = False) -> None:
         typer.echo(f"  {name:<15} {n:>12,}")
 
 
-@app.command()
-def serve() -> None:
-    """Serve the SDI app on 127.0.0.1 (the app arrives with the API issue)."""
-    raise SdiError("the web app is not part of this build yet", "use the CLI: sdi status, sdi assess")
-
-
 @bench_app.command("ingest")
 def bench_ingest(
     sizes: Annotated[str, typer.Option(help="Comma-separated machine counts.")] = "8000,100000",
@@ -259,12 +256,24 @@ def bench_triggers(
     run([int(s) for s in sizes.split(",") if s.strip()], seed, workdir or settings.home / "bench", loop_sample)
 
 
+@bench_app.command("llm")
+def bench_llm(
+    machines: Annotated[int, typer.Option(help="Machines in the bench's demo base.")] = 400,
+    samples: Annotated[int, typer.Option(help="Drafts per kind.")] = 5,
+    workdir: Annotated[Optional[Path], typer.Option(help="Scratch folder (default: SDI_HOME/bench).")] = None,
+) -> None:
+    """why and brief with the default model: tokens, time to first token, tokens/s, next to bare llama-cpp-python."""
+    from sdi.bench.llm import run
+
+    run(workdir or _settings().home / "bench", machines, samples)
+
+
 def _register_stage_commands() -> None:
     """Stages that bring their own commands register them here (retrieval: index, search, bench retrieval)."""
     import importlib
     import importlib.util
 
-    for module in ("retrieval.cli",):
+    for module in ("retrieval.cli", "sdi.audit_cli", "sdi.api_cli"):
         if importlib.util.find_spec(module) is not None:
             importlib.import_module(module).register(app, bench_app)
 

@@ -46,6 +46,7 @@ def run_demo(settings: Settings, *, machines: int, seed: int, as_of: date | None
     """The whole demo pipeline, printing what happened at each step."""
     from connectors import demo
     from connectors.ingest import ingest
+    from sdi.audit import AuditLog
     from connectors.report import render_ingest
     from sdi.assess import assess, render
     from sdi.triggers.opportunities import list_opportunities
@@ -59,6 +60,7 @@ def run_demo(settings: Settings, *, machines: int, seed: int, as_of: date | None
     progress(f"importing through the customer's connector path: sdi ingest {mapping}")
     with MachineFile(settings.db_path, settings.db_threads, settings.db_memory_limit) as db:
         report = ingest(db, mapping, batch_rows=settings.ingest_batch_rows, progress=progress)
+        AuditLog(settings.home).append("ingest", report.audit_payload(), user="demo")
         print(render_ingest(report, show=5))
         print()
         print(render(assess(db, load_rules(settings.home), as_of)))

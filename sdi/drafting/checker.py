@@ -9,7 +9,7 @@ CITATION = re.compile(r"\[([TH]\d{1,2})\]")
 DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 CODE = re.compile(r"\b[A-Z]{1,4}-\d{2,5}\b")
 PART = re.compile(r"\b\d{3,5}-\d{2,5}\b")
-NUMBER = re.compile(r"(?<![\w.-])\d+(?:[.,]\d+)?(?![\w-])")
+NUMBER = re.compile(r"(?<![\w.,-])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)(?![\w-])")
 WORD = re.compile(r"[A-Za-zÄÖÜäöüß]{4,}")
 
 # Words an advisor may use without a source saying them: advice, connectives, generic service vocabulary.

@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS conversations (
 
 
 def record_draft(audit: AuditLog, draft: Draft, prompt: PromptTemplate, messages: list[Message],
-                 params: GenerationParams, raw_output: str, usage: Usage, user: str | None, sent: bool) -> str:
+                 params: GenerationParams, raw_output: str, usage: Usage, user: str | None, sent: bool,
+                 values: dict[str, Any] | None = None) -> str:
     """Append the draft with everything needed to re-render and re-check it; returns the audit id."""
     payload: dict[str, Any] = {
         "kind": draft.kind,
@@ -28,6 +29,7 @@ def record_draft(audit: AuditLog, draft: Draft, prompt: PromptTemplate, messages
         "sources": [{"id": s.id, "source_id": s.source_id, "text": s.text, "sha256": sha256_text(s.text), "scope": s.scope,
                      "span": list(s.span) if s.span else None, "record_ids": s.record_ids} for s in draft.sources],
         "prompt": prompt.meta() | {"template": prompt.body, "system": prompt.system},
+        "prompt_values": values or {},
         "rendered_prompt": messages,
         "rendered_prompt_sha256": sha256_text(canonical(messages)),
         "sent_to_model": sent,

@@ -66,18 +66,21 @@ class _Run:
                 return Sentence(self.fallbacks[ref], [ref], "template", self.section)
         return None
 
-    def generate(self, max_lines: int | None = None) -> Iterator[Sentence]:
+    def generate(self, only: list[str] | None = None) -> Iterator[Sentence]:
         """Model sentences that pass the check (repairs in between); nothing for the template backend."""
         backend = self.svc.backend
-        lines = max_lines or self.prompt.sentences
-        self.messages = self.prompt.render(sources=self.book.block(), sentences=lines, **self.values)
-        grammar = line_grammar([s.id for s in self.book.items], lines)
+        lines = self.prompt.sentences
+        shown = [s.id for s in self.book.items if only is None or s.id in only]
+        self.values = {"sources": self.book.block(shown), "sentences": lines, **self.values}
+        self.messages = self.prompt.render(**self.values)
+        grammar = line_grammar(shown, lines)
         self.params = GenerationParams(max_tokens=self.prompt.max_tokens, temperature=0.0, seed=SEED, grammar=grammar)
         if backend.info.backend == "template":
             self.notes.append("template backend: no language model; every sentence is built from the evidence")
             return
         self.sent = True
-        composer = Composer(backend, self.book.texts(), self.check, self._repair, self.section)
+        texts = {k: v for k, v in self.book.texts().items() if k in shown}
+        composer = Composer(backend, texts, self.check, self._repair, self.section)
         t0 = time.perf_counter()
         for sentence in composer.run(self.messages, self.params):
             if not self.timings.get("first_sentence_s"):
@@ -102,7 +105,7 @@ class _Run:
         usage = self.svc.backend.last_usage
         self.timings.update(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
         draft.audit_id = record_draft(self.svc.audit, draft, self.prompt, self.messages, self.params, self.raw,
-                                      usage, self.svc.user, self.sent)
+                                      usage, self.svc.user, self.sent, {k: str(v) for k, v in self.values.items()})
         return draft
 
 
@@ -232,7 +235,7 @@ class DraftService:
             yield run.add(check_sentence_for(trig, ref), [ref], "checks")
         run.fallbacks = {ref: talking_point_for(t, ref) for ref, t in refs.values()}
         run.used -= set(run.fallbacks)  # the sections above cite them; talking points may still use them
-        yield from run.generate()
+        yield from run.generate(only=[r for r, _ in refs.values()] + [src.id for src, _ in recent[:2]])
         yield from _fill_points(run, refs)
         if recent and sum(1 for s in run.sentences if s.section == "talking_points") < 2:
             src = recent[0][0]

@@ -13,10 +13,24 @@ from sdi.machine_file import MachineFile
 MAX_H_CHARS = 320
 
 
+WITHHELD = "(instruction-like text withheld)"
+INSTRUCTION = re.compile(
+    r"(?i)\b(ignore|disregard|forget|override)\b[^.!?\n]{0,60}\b(instruction|prompt|rule|above|previous|system)"
+    r"|\b(you are now|you must|as an ai|system prompt|new instructions?|assistant:)|<\s*/?\s*(script|system|iframe)"
+    r"|\b(offer|give|grant)\b[^.!?\n]{0,30}\b\d{1,3}\s*%\s*(discount|off)\b"
+)
+def withhold_instructions(text: str) -> str:
+    """Sentences of a record that address the model (or promise discounts) are withheld: data, never instructions."""
+    if not INSTRUCTION.search(text):
+        return text
+    parts = [p for p in re.split(r"(?<=[.!?])\s+", text) if p.strip()]
+    return " ".join(WITHHELD if INSTRUCTION.search(p) else p.strip() for p in parts)
+
+
 def data_text(text: str) -> str:
-    """Record text as inert data: no bracketed tags (a note cannot fake a citation) and no line breaks."""
-    text = text.replace("[", "(").replace("]", ")")
-    return re.sub(r"\s+", " ", text).strip()
+    """Record text as inert data: no bracketed tags (a note cannot fake a citation), no instructions, no line breaks."""
+    text = withhold_instructions(re.sub(r"\s+", " ", text).strip())
+    return text.replace("[", "(").replace("]", ")").replace("<", "‹").replace(">", "›")
 
 
 def _fmt(value: Any) -> str:
@@ -107,6 +121,6 @@ class SourceBook:
         """id -> text, for the checker."""
         return {s.id: s.text for s in self.items}
 
-    def block(self) -> str:
-        """The sources as the prompt shows them."""
-        return "\n".join(f"[{s.id}] {s.text}" for s in self.items)
+    def block(self, only: list[str] | None = None) -> str:
+        """The sources as the prompt shows them (all, or only the given ids)."""
+        return "\n".join(f"[{s.id}] {s.text}" for s in self.items if only is None or s.id in only)

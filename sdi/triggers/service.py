@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from sdi.audit import AuditLog
 from sdi.machine_file import MachineFile
 from sdi.triggers import opportunities
 from sdi.triggers.engine import TriggerRun, detect
@@ -42,6 +43,11 @@ def run_triggers(db: MachineFile, home: Path, as_of: date | None = None, store: 
         "INSERT INTO trigger_runs VALUES (?, ?, ?, ?, ?, ?)",
         [as_of, rules.version, rules.sha256, run.machines, json.dumps(run.counts(), sort_keys=True), store],
     )
+    counts = run.counts()
+    AuditLog(home).append("triggers_run", {
+        "as_of": as_of.isoformat(), "rules_version": rules.version, "rules_sha256": rules.sha256, "machines": run.machines,
+        "triggers": {r: c["fired"] for r, c in counts.items()}, "not_evaluable": {r: c["not_evaluable"] for r, c in counts.items()},
+        "opportunities": vars(sync) if sync else None, "stored": store})
     return StageResult(run, sync, rules)
 
 
