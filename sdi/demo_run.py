@@ -42,6 +42,21 @@ def generate_demo_files(out_dir: Path, machines: int, seed: int, as_of: date, pr
     return mapping
 
 
+def index_history(settings: Settings, db: MachineFile, progress: Progress) -> None:
+    """Index the service histories (what `sdi index` does) so drafts can cite them."""
+    from retrieval.cli import render_index
+    from retrieval.embedder import get_embedder
+    from retrieval.indexer import run_index
+    from retrieval.retriever import catalog_dir
+    from retrieval.vector_store import open_store
+
+    progress("indexing service histories for cited drafts (sdi index): loading the embedding model")
+    store = open_store(settings.vector_store, settings.vector_dir)
+    report = run_index(db, store, get_embedder(settings.embedding_model), catalog_dir(settings),
+                       settings.documents_dir, progress)
+    print(render_index(report.to_dict()))
+
+
 def run_demo(settings: Settings, *, machines: int, seed: int, as_of: date | None, serve: bool) -> None:
     """The whole demo pipeline, printing what happened at each step."""
     from connectors import demo
@@ -70,7 +85,18 @@ def run_demo(settings: Settings, *, machines: int, seed: int, as_of: date | None
         print(render_run(result))
         print()
         print(render_opportunities(list_opportunities(db), limit=15))
-    print()
-    print(f"State is in {settings.home.resolve()} — try: sdi opportunities --territory DE-North · sdi triggers --json · sdi assess · sdi ingest YOUR_MAPPING.yaml")
-    if serve:
-        print("The web app (sdi serve) is not part of this build yet; the pipeline above is complete.")
+        print()
+        index_history(settings, db, progress)
+        from sdi.users import create_demo_users
+
+        logins = create_demo_users(db)
+        print()
+        print("Demo users (one per role; the token is their password — keep it):")
+        for name, role, token in logins:
+            print(f"  {role:<11} {name:<22} token {token}")
+        print(f"\nState is in {settings.home.resolve()} — try: sdi opportunities --territory DE-North · "
+              "sdi why OPP-… · sdi brief SERIAL · sdi assess · sdi audit verify")
+        if serve:
+            from sdi.api_cli import serve_app
+
+            serve_app(settings, db=db, logins=logins)

@@ -66,15 +66,20 @@ class _Run:
                 return Sentence(self.fallbacks[ref], [ref], "template", self.section)
         return None
 
+    def render(self, only: list[str] | None = None) -> list[str]:
+        """Render the prompt over the shown sources (recorded even when nothing is sent); returns their ids."""
+        lines = self.prompt.sentences
+        shown = [s.id for s in self.book.items if only is None or s.id in only]
+        self.values = {**self.values, "sources": self.book.block(shown), "sentences": lines}
+        self.messages = self.prompt.render(**self.values)
+        self.params = GenerationParams(max_tokens=self.prompt.max_tokens, temperature=0.0, seed=SEED,
+                                       grammar=line_grammar(shown, lines))
+        return shown
+
     def generate(self, only: list[str] | None = None) -> Iterator[Sentence]:
         """Model sentences that pass the check (repairs in between); nothing for the template backend."""
         backend = self.svc.backend
-        lines = self.prompt.sentences
-        shown = [s.id for s in self.book.items if only is None or s.id in only]
-        self.values = {"sources": self.book.block(shown), "sentences": lines, **self.values}
-        self.messages = self.prompt.render(**self.values)
-        grammar = line_grammar(shown, lines)
-        self.params = GenerationParams(max_tokens=self.prompt.max_tokens, temperature=0.0, seed=SEED, grammar=grammar)
+        shown = self.render(only)
         if backend.info.backend == "template":
             self.notes.append("template backend: no language model; every sentence is built from the evidence")
             return
@@ -273,6 +278,8 @@ class DraftService:
         answerable = history.answerable(question, book)
         if answerable:
             yield from run.generate()
+        else:
+            run.render()
         if not any(s.origin == "llm" for s in run.sentences):
             run.notes.append("the records do not answer this question" if not answerable else
                              "no model sentence passed the citation check")

@@ -124,9 +124,17 @@ def retrofit_age(rules: RulesFile, as_of: date) -> str:
     """
 
 
+def _model_join(rules: RulesFile, rule_id: str, *params: str) -> str:
+    """Join telemetry to machine models only when a per-model override needs them (scanning is the hot path)."""
+    if any(rules.overrides(rule_id, name) for name in params):
+        return "JOIN _base bm ON bm.serial = t.serial"
+    return ""
+
+
 def maintenance_due(rules: RulesFile, as_of: date) -> str:
     """Operating hours since the last maintenance record >= the model's maintenance interval."""
     p = Params(rules, "maintenance_due")
+    pt = Params(rules, "maintenance_due", "bm.model")
     end = f"{d(as_of)} + INTERVAL 1 DAY"
     return f"""
     WITH lm AS (
@@ -140,8 +148,8 @@ def maintenance_due(rules: RulesFile, as_of: date) -> str:
                arg_max(t.value, t.timestamp) FILTER (WHERE t.timestamp < lm.mdate + INTERVAL 1 DAY) AS at_hours,
                min(t.timestamp) FILTER (WHERE t.timestamp >= lm.mdate + INTERVAL 1 DAY) AS after_ts,
                arg_min(t.value, t.timestamp) FILTER (WHERE t.timestamp >= lm.mdate + INTERVAL 1 DAY) AS after_hours
-        FROM telemetry t JOIN _base b ON b.serial = t.serial LEFT JOIN lm ON lm.serial = t.serial
-        WHERE t.metric = {p('metric')} AND t.timestamp < {end}
+        FROM telemetry t {_model_join(rules, 'maintenance_due', 'metric')} LEFT JOIN lm ON lm.serial = t.serial
+        WHERE t.metric = {pt('metric')} AND t.timestamp < {end}
         GROUP BY t.serial),
     x AS (
         SELECT b.serial, b.model, lm.record_id, lm.mdate, hours.now_ts, hours.now_hours,
@@ -206,15 +214,17 @@ def error_pattern(rules: RulesFile, as_of: date) -> str:
 def wear(rules: RulesFile, as_of: date) -> str:
     """Wear signal: recent mean above threshold, or a steady rise over the trend window."""
     p = Params(rules, "wear")
+    pt = Params(rules, "wear", "bm.model")  # params inside the telemetry scan, before machines are joined
     end = f"{d(as_of)} + INTERVAL 1 DAY"
     return f"""
     WITH v AS (
-        SELECT b.serial, b.model, t.timestamp, t.value, {p('metric')} AS metric, {p('threshold')} AS thr,
-               t.timestamp >= {end} - INTERVAL ({p('recent_days')}) DAY AS is_recent,
-               {p('min_slope_per_30d')} AS min_slope, {p('min_r2')} AS min_r2
-        FROM _base b JOIN telemetry t ON t.serial = b.serial
-        WHERE t.metric = {p('metric')} AND t.timestamp < {end}
-          AND t.timestamp >= {end} - INTERVAL ({p('trend_days')}) DAY),
+        SELECT t.serial, t.timestamp, t.value, {pt('metric')} AS metric,
+               {pt('threshold')} AS thr,
+               t.timestamp >= {end} - INTERVAL ({pt('recent_days')}) DAY AS is_recent,
+               {pt('min_slope_per_30d')} AS min_slope, {pt('min_r2')} AS min_r2
+        FROM telemetry t {_model_join(rules, 'wear', 'metric', 'threshold', 'recent_days', 'trend_days', 'min_slope_per_30d', 'min_r2')}
+        WHERE t.metric = {pt('metric')} AND t.timestamp < {end}
+          AND t.timestamp >= {end} - INTERVAL ({pt('trend_days')}) DAY),
     s AS (
         SELECT serial, any_value(metric) AS metric, any_value(thr) AS thr, any_value(min_slope) AS min_slope,
                any_value(min_r2) AS min_r2, count(*) AS n, min(timestamp) AS first_ts, max(timestamp) AS last_ts,
@@ -222,7 +232,7 @@ def wear(rules: RulesFile, as_of: date) -> str:
                count(*) FILTER (WHERE is_recent) AS recent_n,
                round(regr_slope(value, epoch(timestamp) / 86400.0) * 30, 3) AS slope30,
                round(regr_r2(value, epoch(timestamp) / 86400.0), 3) AS r2
-        FROM v GROUP BY serial),
+        FROM v WHERE serial IN (SELECT serial FROM _base) GROUP BY serial),
     f AS (
         SELECT *, recent_mean > thr AS over, (n >= 14 AND slope30 >= min_slope AND r2 >= min_r2) AS rising FROM s)
     SELECT serial, 'fired',
