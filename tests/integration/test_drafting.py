@@ -52,6 +52,22 @@ def service(home: Path):
     db.close()
 
 
+def test_cli_brief_json_has_the_fixed_shape(home: Path, sdi_env: dict[str, str]) -> None:
+    # Runs before the in-process service opens the machine file (one process at a time may hold it).
+    with MachineFile(home / "machine-file.duckdb") as db:
+        serial = db.scalar("SELECT serial FROM service_records WHERE record_id = 'SR-INJ-1'")
+    out = subprocess.run([SDI, "brief", serial, "--json"], capture_output=True, text=True,
+                         env={**sdi_env, "SDI_HOME": str(home), "SDI_LLM": "template"}, timeout=300)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert set(data) >= {"kind", "subject", "sentences", "sources", "sign_up_sheet", "model", "prompt", "check", "audit_id"}
+    assert data["model"]["backend"] == "template" and data["check"]["checked"] == 0
+    assert all(set(s) >= {"text", "citations", "origin"} for s in data["sentences"])
+    assert all(set(s) >= {"id", "source_id", "text"} for s in data["sources"])
+    missing = subprocess.run([SDI, "brief", "NOPE-1"], capture_output=True, text=True, env={**sdi_env, "SDI_HOME": str(home)})
+    assert missing.returncode == 2 and "no machine NOPE-1" in missing.stderr
+
+
 def assert_all_checked(draft: Draft) -> None:
     """Every sentence cites known sources and its numbers, dates and codes are in them (templates too)."""
     texts = {s.id: s.text for s in draft.sources}
@@ -141,17 +157,3 @@ def test_contact_details_never_reach_the_prompt(service: DraftService, home: Pat
     for entry in AuditLog(home).list(kind="draft"):
         prompt = canonical(entry["payload"]["rendered_prompt"])
         assert not [s for s in secrets if s in prompt]
-
-
-def test_cli_brief_json_has_the_fixed_shape(home: Path, service: DraftService, sdi_env: dict[str, str]) -> None:
-    serial = injected(service)
-    out = subprocess.run([SDI, "brief", serial, "--json"], capture_output=True, text=True,
-                         env={**sdi_env, "SDI_HOME": str(home), "SDI_LLM": "template"}, timeout=300)
-    assert out.returncode == 0, out.stderr
-    data = json.loads(out.stdout)
-    assert set(data) >= {"kind", "subject", "sentences", "sources", "sign_up_sheet", "model", "prompt", "check", "audit_id"}
-    assert data["model"]["backend"] == "template" and data["check"]["checked"] == 0
-    assert all(set(s) >= {"text", "citations", "origin"} for s in data["sentences"])
-    assert all(set(s) >= {"id", "source_id", "text"} for s in data["sources"])
-    missing = subprocess.run([SDI, "brief", "NOPE-1"], capture_output=True, text=True, env={**sdi_env, "SDI_HOME": str(home)})
-    assert missing.returncode == 2 and "no machine NOPE-1" in missing.stderr
