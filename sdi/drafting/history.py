@@ -91,8 +91,8 @@ def contact_names(db: MachineFile, customer_id: str | None) -> list[str]:
         "SELECT contact_name, contact_email, contact_phone FROM customers WHERE customer_id = ?", [customer_id]
     ).fetchone()
     names = [v for v in (row or ()) if v]
-    if row and row[0]:
-        names += [part for part in row[0].split() if len(part) > 3]  # a surname alone is still the person
+    if row and row[0] and len(row[0].split()) > 1 and len(row[0].split()[-1]) > 3:
+        names.append(row[0].split()[-1])  # a surname alone still names the person; a first name alone is too common
     return names
 
 

@@ -16,6 +16,8 @@ def trigger_sentence(trigger: dict[str, Any], ref: str) -> str:
     f = trigger["evidence"].get("facts") or {}
     c = trigger["condition"]
     rule = trigger["rule_id"]
+    if rule == "technician_lead":
+        return f"{_lead_text(trigger)} [{ref}]."
     if rule == "contract_renewal":
         text = f"Maintenance contract {f.get('contract_id')} ends on {f.get('end_date')}, {_fmt(c['value'])} days after {trigger['as_of']}, inside the {_fmt(c['threshold'])}-day renewal window"
     elif rule == "warranty_sla":
@@ -60,6 +62,13 @@ def trigger_sentence(trigger: dict[str, Any], ref: str) -> str:
     return f"{text} [{ref}]."
 
 
+def _lead_text(trigger: dict[str, Any]) -> str:
+    f = trigger["evidence"].get("facts") or {}
+    observed = (f.get("observed") or "an observation on site").rstrip(".")
+    wants = (f.get("customer_wants") or "").rstrip(".")
+    return f"A technician reported: {observed}" + (f"; the customer wants: {wants}" if wants else "")
+
+
 def recommendation_sentence(opp: dict[str, Any], ref: str) -> str:
     """The recommendation itself, citing the opportunity fact."""
     return (f"Recommended: {opp['campaign']} for machine {opp['serial']}, handled by {opp['owner']} "
@@ -80,6 +89,7 @@ def check_sentence_for(trigger: dict[str, Any], ref: str) -> str:
     c = trigger["condition"]
     rule = trigger["rule_id"]
     checks: dict[str, Callable[[], str]] = {
+        "technician_lead": lambda: "Follow up on what the technician observed and what the customer asked for",
         "contract_renewal": lambda: f"Ask who decides on contract {f.get('contract_id')}, which ends on {f.get('end_date')}",
         "warranty_sla": lambda: f"Explain what changes when the warranty {f.get('contract_id')} ends on {f.get('end_date')}",
         "modernization": lambda: "Note which faults recur and which assemblies are worn, as input for a retrofit proposal",
@@ -99,6 +109,7 @@ def talking_point_for(trigger: dict[str, Any], ref: str) -> str:
     c = trigger["condition"]
     rule = trigger["rule_id"]
     points: dict[str, Callable[[], str]] = {
+        "technician_lead": lambda: "Our technician passed on what you asked about; we can prepare an offer that fits",
         "contract_renewal": lambda: f"Your maintenance contract {f.get('contract_id')} runs until {f.get('end_date')}; we can go through the renewal options with you before then",
         "warranty_sla": lambda: f"Your warranty {f.get('contract_id')} ends on {f.get('end_date')}; a service level agreement would keep response times agreed in writing",
         "modernization": lambda: f"Your machine logged {_fmt((_cond(trigger, 'error_events') or c)['value'])} error events in the last year; we can look together at whether a retrofit would pay off",

@@ -156,7 +156,7 @@ def list_opportunities(
     db.con.execute(DDL)
     where, params = [], []
     if not include_closed:
-        where.append("(trigger_state = 'active' OR status = 'in_progress') AND status NOT IN ('won', 'lost', 'dismissed')")
+        where.append("(trigger_state IN ('active', 'lead') OR status = 'in_progress') AND status NOT IN ('won', 'lost', 'dismissed')")
     if territory:
         where.append("territory = ?")
         params.append(territory)
@@ -201,5 +201,6 @@ def get_opportunity(db: MachineFile, opp_id: str) -> dict[str, Any] | None:
 def opportunities_for_machine(db: MachineFile, serial: str) -> list[dict[str, Any]]:
     """Active opportunities of one machine."""
     db.con.execute(DDL)
-    ids = [r[0] for r in db.sql("SELECT id FROM opportunities WHERE serial = ? AND trigger_state = 'active' ORDER BY priority DESC", [serial])]
+    ids = [r[0] for r in db.sql(
+        "SELECT id FROM opportunities WHERE serial = ? AND trigger_state IN ('active', 'lead') ORDER BY priority DESC", [serial])]
     return [o for o in (get_opportunity(db, i) for i in ids) if o]

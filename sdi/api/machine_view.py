@@ -1,0 +1,147 @@
+"""The machine file as the API shows it: facts, contracts, history, telemetry summary, and single source records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sdi.api.scope import machine_clause, redact_customer
+from sdi.machine_file import MachineFile
+from sdi.models import ENTITIES
+from sdi.users import User
+
+HIDDEN = ("source_file", "source_line")
+EVENTS_SHOWN = 100
+PARTS_SHOWN = 50
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def rows(db: MachineFile, query: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    """Query result as JSON-ready dicts (provenance columns dropped)."""
+    cur = db.con.execute(query, params or [])
+    names = [d[0] for d in cur.description]
+    return [{k: _plain(v) for k, v in zip(names, row) if k not in HIDDEN} for row in cur.fetchall()]
+
+
+def list_machines(db: MachineFile, user: User, q: str | None, limit: int, offset: int) -> dict[str, Any]:
+    """Machines in scope with customer name, territory and open opportunity count."""
+    clause, params = machine_clause(user)
+    where = clause
+    if q:
+        where += " AND contains(lower(concat_ws(' ', m.serial, m.model, m.site, c.name)), lower(?))"
+        params = [*params, q]
+    base = f"FROM machines m LEFT JOIN customers c USING (customer_id) WHERE {where}"
+    total = db.scalar(f"SELECT count(*) {base}", params)
+    items = rows(
+        db,
+        f"SELECT m.serial, m.model, m.site, m.customer_id, c.name AS customer, c.territory, m.lifecycle_status, "
+        f"(SELECT count(*) FROM opportunities o WHERE o.serial = m.serial AND o.status IN ('open', 'in_progress')) "
+        f"AS open_opportunities {base} ORDER BY open_opportunities DESC, m.serial LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+def telemetry_summary(db: MachineFile, serial: str, days: int = 365) -> list[dict[str, Any]]:
+    """Per metric: count, min, max, mean, last value, and a daily-mean series over the last `days` days."""
+    stats = rows(
+        db,
+        "SELECT metric, count(*) AS points, min(value) AS min, max(value) AS max, round(avg(value), 3) AS mean, "
+        "arg_max(value, timestamp) AS last, max(timestamp) AS last_at, min(timestamp) AS first_at "
+        "FROM telemetry WHERE serial = ? GROUP BY metric ORDER BY metric",
+        [serial],
+    )
+    series = db.sql(
+        "WITH t AS (SELECT max(timestamp) AS hi FROM telemetry WHERE serial = ?) "
+        "SELECT metric, CAST(timestamp AS DATE) AS day, round(avg(value), 3) FROM telemetry, t "
+        "WHERE serial = ? AND timestamp > t.hi - to_days(CAST(? AS INTEGER)) GROUP BY ALL ORDER BY metric, day",
+        [serial, serial, days],
+    )
+    by_metric: dict[str, list[list[Any]]] = {}
+    for metric, day, value in series:
+        by_metric.setdefault(metric, []).append([day.isoformat(), value])
+    for item in stats:
+        item["series"] = by_metric.get(item["metric"], [])
+    return stats
+
+
+def machine_file(db: MachineFile, user: User, serial: str) -> dict[str, Any] | None:
+    """Everything the machine file holds about one machine in the user's scope, else None."""
+    clause, params = machine_clause(user)
+    found = rows(db, f"SELECT * FROM machines m WHERE m.serial = ? AND {clause}", [serial, *params])
+    if not found:
+        return None
+    machine = found[0]
+    model = rows(db, "SELECT * FROM models WHERE model = ?", [machine["model"]])
+    customer = rows(db, "SELECT * FROM customers WHERE customer_id = ?", [machine.get("customer_id")])
+    return {
+        "machine": machine,
+        "model": model[0] if model else None,
+        "customer": redact_customer(user, customer[0] if customer else None),
+        "contracts": rows(db, "SELECT * FROM contracts WHERE serial = ? ORDER BY end_date DESC NULLS LAST", [serial]),
+        "events": rows(db, f"SELECT * FROM events WHERE serial = ? ORDER BY timestamp DESC LIMIT {EVENTS_SHOWN}", [serial]),
+        "events_total": db.scalar("SELECT count(*) FROM events WHERE serial = ?", [serial]),
+        "service_records": rows(db, "SELECT * FROM service_records WHERE serial = ? ORDER BY date DESC, record_id DESC", [serial]),
+        "parts_orders": rows(db, f"SELECT * FROM parts_orders WHERE serial = ? ORDER BY date DESC LIMIT {PARTS_SHOWN}", [serial]),
+        "telemetry": telemetry_summary(db, serial),
+    }
+
+
+def _record_text(entity: str, record: dict[str, Any]) -> str:
+    """The text a source span indexes: a note's text, an event's description, else the fields in order."""
+    if entity == "service_record":
+        return record.get("text") or ""
+    if entity == "event":
+        head = f"{record.get('timestamp')} {record.get('kind')} {record.get('code')} ({record.get('severity') or 'no severity'})"
+        return head + (f": {record['description']}" if record.get("description") else "")
+    return "; ".join(f"{k}: {v}" for k, v in record.items() if v is not None and k != "source_id")
+
+
+def parse_source_id(source_id: str) -> tuple[str, str, str | None]:
+    """Split 'service_record:SR-1#c2' into (entity, key, chunk)."""
+    entity, _, rest = source_id.partition(":")
+    key, _, chunk = rest.partition("#")
+    return entity, key, chunk or None
+
+
+def source_record(db: MachineFile, user: User, source_id: str) -> dict[str, Any] | None:
+    """One stored record by its source id, with the text citation spans point into; None if unknown or out of scope."""
+    entity, key, chunk = parse_source_id(source_id)
+    spec = ENTITIES.get(entity)
+    if spec is None or not key:
+        return None
+    if entity == "telemetry":
+        serial, _, rest = key.partition("/")
+        metric, _, stamp = rest.partition("@")
+        try:
+            when = datetime.fromisoformat(stamp)
+        except ValueError:
+            return None
+        found = rows(db, "SELECT * FROM telemetry WHERE serial = ? AND metric = ? AND timestamp = ?", [serial, metric, when])
+    elif len(spec.key) == 1:
+        found = rows(db, f"SELECT * FROM {spec.table} WHERE {spec.key[0]} = ?", [key])
+    else:
+        return None
+    if not found:
+        return None
+    record = found[0]
+    if entity == "customer":
+        record = redact_customer(user, record) or record
+    serial = record.get("serial") if entity != "machine" else record.get("serial")
+    if serial is not None:
+        clause, params = machine_clause(user)
+        if not db.scalar(f"SELECT count(*) FROM machines m WHERE m.serial = ? AND {clause}", [serial, *params]):
+            return None
+    elif entity == "customer" and user.role == "sales_rep" and record.get("territory") != user.territory:
+        return None
+    elif entity == "customer" and user.role == "technician":
+        clause, params = machine_clause(user)
+        if not db.scalar(f"SELECT count(*) FROM machines m WHERE m.customer_id = ? AND {clause}", [key, *params]):
+            return None
+    return {"source_id": source_id, "entity": entity, "key": key, "chunk": chunk, "serial": serial,
+            "text": _record_text(entity, record), "record": record}

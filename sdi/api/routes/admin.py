@@ -1,0 +1,48 @@
+"""Data loads while the app runs (the machine file is open in this process, so the CLI cannot write to it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+
+from sdi.api.deps import Admin, Db, State, audit_action
+from sdi.api.schemas import IngestRequest
+from sdi.errors import SdiError
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+
+
+def _triggers(db: Db, state: State) -> dict[str, Any]:
+    from sdi.triggers.service import run_triggers
+
+    result = run_triggers(db, state.settings.home)
+    sync = result.sync
+    return {"as_of": result.run.as_of.isoformat(), "machines": result.run.machines, "counts": result.run.counts(),
+            "opportunities": sync.__dict__ if sync else None}
+
+
+@router.post("/triggers")
+def rerun_triggers(user: Admin, db: Db, state: State) -> dict[str, Any]:
+    """Re-run trigger detection and sync opportunities (people's statuses and leads are kept)."""
+    out = _triggers(db, state)
+    audit_action(state, "triggers_run", {"as_of": out["as_of"], "opportunities": out["opportunities"]}, user)
+    return out
+
+
+@router.post("/ingest")
+def ingest(body: IngestRequest, user: Admin, db: Db, state: State) -> dict[str, Any]:
+    """Import export files through a mapping file on the server, then (by default) re-run detection."""
+    from connectors.ingest import ingest as run_ingest
+
+    mapping = Path(body.mapping)
+    if not mapping.is_file():
+        raise SdiError(f"no mapping file at {mapping}", "give the path of a mapping YAML on the server")
+    report = run_ingest(db, mapping, batch_rows=state.settings.ingest_batch_rows)
+    out: dict[str, Any] = {"report": report.to_dict()}
+    if body.run_triggers:
+        out["triggers"] = _triggers(db, state)
+    audit_action(state, "ingest", {"mapping": str(mapping), "files": [
+        {k: f.get(k) for k in ("file", "entity", "rows_read", "rows_stored", "rows_rejected")} for f in out["report"]["files"]]}, user)
+    return out

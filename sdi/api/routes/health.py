@@ -1,0 +1,33 @@
+"""Liveness (no auth) and who-am-I."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from sdi import __version__
+from sdi.api.deps import CurrentUser, State
+from sdi.api.schemas import Health
+
+router = APIRouter(tags=["health"])
+
+ABILITIES = {
+    "sales_rep": ["opportunities", "why", "ask", "talking_points", "briefings", "machines", "outcomes", "leads_read"],
+    "technician": ["opportunities", "why", "ask", "talking_points", "briefings", "machines", "outcomes", "leads"],
+    "compliance": ["opportunities", "machines", "drafts", "audit", "leads_read"],
+    "admin": ["opportunities", "why", "ask", "talking_points", "briefings", "machines", "outcomes", "leads",
+              "drafts", "audit", "users", "data"],
+}
+
+
+@router.get("/health", response_model=Health)
+def health(state: State) -> dict[str, Any]:
+    """Liveness and the drafting queue (no token needed)."""
+    return {"status": "ok", "version": __version__, "drafting": state.queue.stats()}
+
+
+@router.get("/api/me")
+def me(user: CurrentUser) -> dict[str, Any]:
+    """The signed-in user and what their role may do (the UI builds its menu from this)."""
+    return user.to_dict() | {"can": ABILITIES[user.role]}

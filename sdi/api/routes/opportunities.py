@@ -1,0 +1,86 @@
+"""Opportunities: list with filters, detail with triggers and evidence, status changes and outcomes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from sdi import leads as leads_service
+from sdi import outcomes as outcome_service
+from sdi.api.deps import Db, Reader, State, Writer, audit_action, not_found
+from sdi.api.opportunity_view import OpportunityFilter, facets, get_visible, list_visible
+from sdi.api.schemas import OpportunityPage, OpportunityPublic, OutcomeCreate, OutcomePublic, StatusUpdate, Text
+from sdi.api.scope import can_see_opportunity, may_act_on
+from sdi.triggers.opportunities import set_status
+
+router = APIRouter(prefix="/api/opportunities", tags=["opportunities"])
+Str = Annotated[Text | None, Query(max_length=200)]
+
+
+def _check_may_act(db: Db, user: Writer, opportunity_id: str) -> None:
+    if not can_see_opportunity(db, user, opportunity_id):
+        raise not_found("opportunity")
+    if not may_act_on(db, user, opportunity_id):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only the opportunity's owner or the territory's sales rep may change it")
+
+
+@router.get("", response_model=OpportunityPage)
+def list_opportunities(
+    user: Reader, db: Db,
+    state: Annotated[Literal["current", "all"], Query(description="current: open work; all: include closed")] = "current",
+    status_: Annotated[Literal["open", "in_progress", "won", "lost", "dismissed", "resolved"] | None, Query(alias="status")] = None,
+    territory: Str = None, owner: Str = None,
+    owner_role: Annotated[Literal["sales_rep", "technician"] | None, Query()] = None,
+    rule: Str = None, serial: Str = None, q: Str = None,
+    min_priority: Annotated[float | None, Query(ge=0, le=100)] = None,
+    source: Annotated[Literal["trigger", "lead"] | None, Query()] = None,
+    sort: Annotated[Literal["priority", "first_seen", "id"], Query()] = "priority",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    """Opportunities in your scope, best first; filter by rule, territory, owner, status, text."""
+    f = OpportunityFilter(state, status_, territory, owner, owner_role, rule, serial, q, min_priority, source, sort, limit, offset)
+    return list_visible(db, user, f)
+
+
+@router.get("/facets")
+def opportunity_facets(user: Reader, db: Db) -> dict[str, Any]:
+    """Territories and rules present in your scope (for filter menus)."""
+    return facets(db, user)
+
+
+@router.get("/{opportunity_id}", response_model=OpportunityPublic)
+def get_opportunity(opportunity_id: str, user: Reader, db: Db) -> dict[str, Any]:
+    """One opportunity: triggers with rule, condition (field, operator, threshold, value) and evidence ids; outcomes; lead."""
+    opp = get_visible(db, user, opportunity_id)
+    if opp is None:
+        raise not_found("opportunity")
+    opp["outcomes"] = outcome_service.outcomes_for(db, opportunity_id)
+    if opp.get("lead_id"):
+        lead = leads_service.get_lead(db, opp["lead_id"])
+        opp["lead"] = leads_service.public(lead) if lead else None
+    return opp
+
+
+@router.post("/{opportunity_id}/status", response_model=OpportunityPublic)
+def change_status(opportunity_id: str, body: StatusUpdate, user: Writer, db: Db, state: State) -> dict[str, Any]:
+    """Move an opportunity to open, in_progress or dismissed (won/lost: record an outcome)."""
+    _check_may_act(db, user, opportunity_id)
+    set_status(db, opportunity_id, body.status)
+    leads_service.record_action(db, opportunity_id, user.name, f"status:{body.status}")
+    audit_action(state, "status", {"opportunity_id": opportunity_id, "status": body.status, "note": body.note}, user)
+    return get_opportunity(opportunity_id, user, db)
+
+
+@router.post("/{opportunity_id}/outcome", response_model=OutcomePublic, status_code=status.HTTP_201_CREATED)
+def record_outcome(opportunity_id: str, body: OutcomeCreate, user: Writer, db: Db, state: State) -> dict[str, Any]:
+    """Record won, lost or lost to a partner, with discount given and reason; closes the opportunity."""
+    _check_may_act(db, user, opportunity_id)
+    outcome = outcome_service.record_outcome(
+        db, opportunity_id, body.result, user.name, value=body.value, currency=body.currency,
+        discount_pct=body.discount_pct, partner=body.partner, reason=body.reason,
+    )
+    leads_service.record_action(db, opportunity_id, user.name, f"outcome:{body.result}")
+    audit_action(state, "outcome", outcome, user)
+    return outcome

@@ -1,0 +1,253 @@
+"""Request (Create) and response (Public) schemas: requests are strict, responses document the JSON shapes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from sdi.users import ROLES
+
+
+def _clean(value: str) -> str:
+    """Reject NUL and other C0 control characters (except tab and newlines) and lone surrogates."""
+    for ch in value:
+        code = ord(ch)
+        if (code < 32 and ch not in "\t\n\r") or 0xD800 <= code <= 0xDFFF:
+            raise ValueError("contains control characters or invalid unicode")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_clean)]
+Role = Literal["sales_rep", "technician", "compliance", "admin"]
+assert set(ROLES) == {"sales_rep", "technician", "compliance", "admin"}
+
+
+class _Create(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# --- requests -------------------------------------------------------------------------------------------------
+
+
+class UserCreate(_Create):
+    """A new user; sales reps need a territory, technicians may get assigned serials."""
+
+    name: Text = Field(min_length=1, max_length=80)
+    role: Role
+    territory: Text | None = Field(None, max_length=80)
+    serials: list[Annotated[Text, Field(min_length=1, max_length=80)]] = Field(default_factory=list, max_length=5000)
+
+
+class StatusUpdate(_Create):
+    """Move an opportunity through its workflow."""
+
+    status: Literal["open", "in_progress", "dismissed"]
+    note: Text | None = Field(None, max_length=2000)
+
+
+class OutcomeCreate(_Create):
+    """What became of an opportunity."""
+
+    result: Literal["won", "lost", "lost_to_partner"]
+    value: float | None = Field(None, ge=0, le=1e12, description="Order value (won) in `currency`.")
+    currency: Text | None = Field(None, min_length=3, max_length=3)
+    discount_pct: float | None = Field(None, ge=0, le=100, description="Discount given, % of list price.")
+    partner: Text | None = Field(None, max_length=200, description="Required when lost to a partner.")
+    reason: Text = Field("", max_length=2000, description="Required when lost.")
+
+
+class AskRequest(_Create):
+    """A follow-up question in the opportunity chat."""
+
+    question: Text = Field(min_length=1, max_length=500)
+    conversation_id: Text | None = Field(None, max_length=100)
+
+
+class TalkingPointsRequest(_Create):
+    """Customer-facing talking points for an e-mail or a call."""
+
+    channel: Literal["email", "call"] = "email"
+
+
+class PhotoUpload(_Create):
+    """An optional photo with a lead, base64-encoded."""
+
+    content_type: Literal["image/jpeg", "image/png", "image/webp"]
+    data_base64: str = Field(min_length=4, max_length=7_000_000, pattern=r"^[A-Za-z0-9+/=\s]+$")
+    filename: Text | None = Field(None, max_length=200)
+
+
+class LeadCreate(_Create):
+    """A technician's lead: machine, what was observed, what the customer wants, optional offer and photo."""
+
+    serial: Text = Field(min_length=1, max_length=80)
+    observed: Text = Field(min_length=1, max_length=4000)
+    customer_wants: Text = Field("", max_length=4000)
+    offer_id: Text | None = Field(None, max_length=80, description="An offer from the sign-up sheet, if one fits.")
+    photo: PhotoUpload | None = None
+
+
+class IngestRequest(_Create):
+    """Import export files on the server through a mapping file."""
+
+    mapping: Text = Field(min_length=1, max_length=1000, description="Path of a mapping YAML on the server.")
+    run_triggers: bool = True
+
+
+# --- responses ------------------------------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    """Liveness and the drafting queue's state."""
+
+    status: str
+    version: str
+    drafting: dict[str, Any]
+
+
+class UserPublic(_Public):
+    """A user as others see it (never the token or its hash)."""
+
+    name: str
+    role: str
+    territory: str | None = None
+    serials: list[str] = []
+    created_at: str | None = None
+
+
+class UserCreated(UserPublic):
+    """A freshly created user with its token (shown only once)."""
+
+    token: str
+
+
+class OpportunitySummary(_Public):
+    """An opportunity in a list: priority, campaign, rules (badges), owner."""
+
+    id: str
+    serial: str
+    campaign: str | None = None
+    rules: list[str] = []
+    priority: float | None = None
+    status: str
+    owner: str | None = None
+    owner_role: str | None = None
+    source: str = "trigger"
+
+
+class OpportunityPage(BaseModel):
+    """One page of opportunities."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[OpportunitySummary]
+
+
+class OpportunityPublic(_Public):
+    """A full opportunity: triggers with condition (field, operator, threshold, value) and evidence source ids."""
+
+    id: str
+    serial: str
+    status: str
+    triggers: list[dict[str, Any]]
+    outcomes: list[dict[str, Any]] = []
+
+
+class DraftPublic(_Public):
+    """A cited draft (the fixed `Draft.to_dict()` shape)."""
+
+    kind: str
+    subject: dict[str, Any]
+    sentences: list[dict[str, Any]]
+    sources: list[dict[str, Any]]
+    model: dict[str, Any]
+    prompt: dict[str, Any]
+    check: dict[str, Any]
+    audit_id: str | None = None
+
+
+class LeadPublic(_Public):
+    """A stored lead with its opportunity and the time from report to first action."""
+
+    id: str
+    serial: str
+    observed: str
+    reporter: str
+    reported_at: str
+    opportunity_id: str
+    owner: str
+    owner_role: str
+    hours_to_first_action: float | None = None
+
+
+class LeadList(BaseModel):
+    """Leads and report-to-first-action figures."""
+
+    items: list[LeadPublic]
+    stats: dict[str, Any]
+
+
+class OutcomePublic(_Public):
+    """A recorded outcome."""
+
+    id: int
+    opportunity_id: str
+    result: str
+    recorded_by: str
+    recorded_at: str
+
+
+class AuditEntry(_Public):
+    """One audit log entry (hash-chained)."""
+
+    id: str
+    seq: int
+    ts: str
+    kind: str
+    user: str | None = None
+    payload: dict[str, Any]
+    hash: str
+
+
+class AuditPage(BaseModel):
+    """Audit entries, newest first."""
+
+    total: int
+    items: list[AuditEntry]
+
+
+class DraftSummary(_Public):
+    """A draft in the compliance list."""
+
+    audit_id: str
+    ts: str
+    user: str | None = None
+    kind: str | None = None
+
+
+class DraftPage(BaseModel):
+    """Drafts, newest first."""
+
+    total: int
+    items: list[DraftSummary]
+
+
+class Page(BaseModel):
+    """A generic page of items."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[dict[str, Any]]
+
+
+class Message(BaseModel):
+    """A short confirmation or error message."""
+
+    detail: str
