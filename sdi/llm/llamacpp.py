@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import threading
@@ -55,6 +56,7 @@ class LlamaCppBackend:
         except Exception as exc:  # llama.cpp raises ValueError/RuntimeError for bad files
             raise SdiError(f"cannot load {path.name} with llama.cpp: {exc}",
                            "check that the file is a GGUF chat model; name its chat format with gguf:/path#chatml") from exc
+        atexit.register(self.llm.close)  # free the model before the interpreter tears llama.cpp's bindings down
         stat = path.stat()
         self.info = ModelInfo(backend, path.name, file_sha256(str(path), stat.st_size, stat.st_mtime))
         self.path = path
