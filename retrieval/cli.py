@@ -27,10 +27,14 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def render_index(report: dict[str, Any]) -> str:
     """The text report of an index run."""
     lines = [
-        f"indexed {report['records']:,} service records and {len(report['documents_indexed']):,} documents "
+        f"indexed {_n(report['records'], 'service record')} and {_n(len(report['documents_indexed']), 'document')} "
         f"into {report['chunks']:,} chunks ({report['store']})",
         f"  embedded         {report['embedded']:>10,}",
         f"  unchanged        {report['unchanged']:>10,}",

@@ -35,7 +35,7 @@ class Embedder(Protocol):
     model_id: str
     dim: int
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """One row per text, shape (len(texts), dim)."""
         ...
 
@@ -79,7 +79,7 @@ class SentenceTransformerEmbedder:
         self.dim = int(dim())
         self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Normalised embeddings; an empty input gives an empty (0, dim) array."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -100,7 +100,7 @@ class SentenceTransformerEmbedder:
                 torch.set_num_threads(threads)
         return np.asarray(vectors, dtype=np.float32)
 
-    def bare_encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def bare_encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """The library call alone, as the baseline the indexing benchmark compares against."""
         return self.model.encode(list(texts), batch_size=batch_size, show_progress_bar=False)
 
@@ -121,7 +121,7 @@ class LazyEmbedder:
     def dim(self) -> int:
         return get_embedder(self.path).dim
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         return get_embedder(self.path).encode(texts, batch_size)
 
 

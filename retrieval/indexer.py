@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -23,7 +24,7 @@ from sdi.errors import SdiError
 from sdi.machine_file import MachineFile
 
 Progress = Callable[[str], None]
-EMBED_BATCH = 512
+EMBED_BATCH = 256
 
 RECORDS_SQL = """
 SELECT r.record_id, r.serial, r.date, coalesce(r.type, ''), r.text, coalesce(r.parts, ''),
@@ -141,15 +142,29 @@ def sync_store(
         # Similar lengths in one batch pad less: sort globally, as SentenceTransformer.encode does per call.
         to_embed.sort(key=lambda p: len(p.chunk.text), reverse=True)
         started = time.perf_counter()
-        done = 0
-        for batch in _batches(to_embed, EMBED_BATCH):
-            vectors = embedder.encode([p.chunk.text for p in batch])
-            store.upsert([p.chunk.chunk_id for p in batch], vectors, [p.meta for p in batch],
-                         [p.chunk.text for p in batch])
-            done += len(batch)
-            if done % (EMBED_BATCH * 8) == 0 or done == len(to_embed):
-                elapsed = time.perf_counter() - started
-                progress(f"  {done:,}/{len(to_embed):,} chunks embedded ({done / max(elapsed, 1e-9):,.0f}/s)")
+        stored = 0
+
+        def landed(count: int) -> None:  # progress counts chunks already in the store, never ones in flight
+            nonlocal stored
+            before, stored = stored, stored + count
+            if stored // (EMBED_BATCH * 8) > before // (EMBED_BATCH * 8) or stored == len(to_embed):
+                rate = stored / max(time.perf_counter() - started, 1e-9)
+                progress(f"  {stored:,}/{len(to_embed):,} chunks embedded ({rate:,.0f}/s)")
+
+        # The store writes one batch while the model embeds the next (one write in flight at a time).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sdi-upsert") as writer:
+            pending: tuple[Future[None], int] | None = None
+            for batch in _batches(to_embed, EMBED_BATCH):
+                vectors = embedder.encode([p.chunk.text for p in batch])
+                if pending is not None:
+                    pending[0].result()
+                    landed(pending[1])
+                future = writer.submit(store.upsert, [p.chunk.chunk_id for p in batch], vectors,
+                                       [p.meta for p in batch], [p.chunk.text for p in batch])
+                pending = (future, len(batch))
+            if pending is not None:
+                pending[0].result()
+                landed(pending[1])
         report.embed_seconds = time.perf_counter() - started
         report.embedded = len(to_embed)
     return True
@@ -188,7 +203,8 @@ def run_index(
         report.documents_refused = [r.to_dict() for r in refused]
         planned += doc_chunks
     report.chunks = len(planned)
-    say(f"{report.records:,} service records and {len(report.documents_indexed):,} documents -> {len(planned):,} chunks")
+    docs_n = len(report.documents_indexed)
+    say(f"{report.records:,} service records and {docs_n:,} document{'' if docs_n == 1 else 's'} -> {len(planned):,} chunks")
     changed = sync_store(store, embedder, planned, report, say)
     state = store.state()
     generation = state.get("generation", "")

@@ -293,10 +293,12 @@ def test_empty_query_and_empty_index_are_user_errors(env: Env, tmp_path: Path) -
 
 
 def test_a_shared_chroma_server_serves_a_second_instance(env: Env, chroma_server: str, tmp_path: Path) -> None:  # noqa: F811
-    store = ServerChromaStore(chroma_server, f"sdi_{uuid.uuid4().hex[:8]}")
+    name = f"sdi_{uuid.uuid4().hex[:8]}"
+    store = ServerChromaStore(chroma_server, name)
     first = run_index(env.db, store, env.embedder, tmp_path / "a" / "catalog")
     assert first.embedded == first.chunks == env.report.chunks and first.store.startswith("Chroma server at")
-    other_instance = Searcher(store, env.embedder, tmp_path / "b" / "catalog")  # no local catalog yet
+    # Another SDI instance: its own client and an empty local catalog.
+    other_instance = Searcher(ServerChromaStore(chroma_server, name), env.embedder, tmp_path / "b" / "catalog")
     hits = other_instance.search("E-461", Filters(model="PB-1100"), k=2)
     assert hits[0].source_id == "service_record:SR-8"
     assert Catalog.stamp(tmp_path / "b" / "catalog") == first.generation
@@ -329,3 +331,31 @@ def test_cli_index_and_search(tmp_path: Path, sdi_env: dict[str, str]) -> None:
     assert hits[0]["matched_by"] in ("keyword", "both") and hits[0]["span"] == [0, len(RECORDS[8][4])]
     listing = render_hits("E-417", hits)
     assert listing.startswith("1. service_record:SR-9#c0  chars 0-") and "M4 · PB-1100 · 2021-12-12 · repair" in listing
+
+
+def test_demo_query_set_is_labelled_by_rules_over_the_data(tmp_path: Path) -> None:
+    from connectors import demo
+    from connectors.ingest import ingest
+    from eval.retrieval_eval import TYPE_QUERIES, VIBRATION_QUERY, _contains, build_demo_queries
+
+    demo.generate(tmp_path / "demo", machines=400, seed=42)
+    with MachineFile(tmp_path / "demo.duckdb") as handle:
+        ingest(handle, tmp_path / "demo" / "mapping.yaml")
+        queries = build_demo_queries(handle)
+        rows = handle.sql("SELECT r.record_id, r.serial, r.type, r.text, coalesce(r.parts, ''), m.customer_id "
+                          "FROM service_records r JOIN machines m USING (serial)")
+    assert len(queries) >= 100 and len({q["id"] for q in queries}) == len(queries)
+    assert {q["type"] for q in queries} == {"code", "symptom", "part", "component", "type", "vibration"}
+    by_id = {r[0]: r for r in rows}
+    for q in queries:
+        [(field, value)] = q["filters"].items()
+        scope = [r for r in rows if (r[5] if field == "customer" else r[1]) == value]
+        rule = {
+            "code": lambda r: _contains(r[3], q["query"].split()[-1]),
+            "part": lambda r: _contains(r[3], q["query"].split()[-1]),
+            "type": lambda r: r[2] == next(t for t, text in TYPE_QUERIES.items() if text == q["query"]),
+            "vibration": lambda r: "mm/s" in r[3] and q["query"] == VIBRATION_QUERY,
+        }.get(q["type"])
+        assert 1 <= len(q["relevant"]) <= 5 and all(by_id[rid] in scope for rid in q["relevant"])
+        if rule is not None:  # the label is exactly the records in scope that satisfy the rule
+            assert sorted(r[0] for r in scope if rule(r)) == q["relevant"]
