@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,6 +11,7 @@ from connectors.mapping import FileMapping, Mapping, load_mapping
 from connectors.readers import Batch, SourceFile, open_source
 from connectors.transform import FieldSql, derived_id_sql, field_sql, lit, na_clean, na_values, number_sql
 from sdi.errors import MappingError
+from sdi.hashing import sha256_file
 from sdi.machine_file import PROVENANCE, MachineFile, stored_columns
 from sdi.models import ENTITIES, EntitySpec
 
@@ -71,14 +71,6 @@ class IngestReport:
         """JSON-ready form."""
         totals = {k: sum(getattr(f, k) for f in self.files) for k in ("rows_read", "rows_stored", "rows_rejected")}
         return {"mapping": self.mapping, "totals": totals, "files": [asdict(f) for f in self.files]}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _check_columns(fm: FileMapping, source: SourceFile) -> None:
@@ -159,7 +151,7 @@ def _ingest_file(
     db: MachineFile, mapping: Mapping, fm: FileMapping, source: SourceFile, mapping_name: str, progress: Progress | None
 ) -> FileReport:
     spec = ENTITIES[fm.entity]
-    report = FileReport(fm.path, fm.entity, _sha256(mapping.resolve(fm)), notes=list(source.notes))
+    report = FileReport(fm.path, fm.entity, sha256_file(mapping.resolve(fm)), notes=list(source.notes))
     started = datetime.now(timezone.utc).replace(tzinfo=None)
     db.con.execute("BEGIN TRANSACTION")
     try:

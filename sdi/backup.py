@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
 from sdi.audit import AuditDamaged, AuditLog, now_iso, parse_head
+from sdi.hashing import sha256_file
 from sdi.config import Settings
 from sdi.errors import SdiError
 from sdi.machine_file import MachineFile
@@ -174,7 +175,7 @@ def create_backup(settings: Settings, out: Path, progress: Progress = _quiet, us
         progress(f"{len(listing)} files archived")
     os.replace(partial, out)
     os.chmod(out, 0o600)
-    digest = _file_sha256(out)
+    digest = sha256_file(out)
     report = BackupReport(str(out), digest, out.stat().st_size, len(listing), tables, entries, head, skipped)
     try:
         entry = log.append("backup", {"out": str(out), "sha256": digest, "bytes": report.bytes, "files": len(listing),
@@ -183,14 +184,6 @@ def create_backup(settings: Settings, out: Path, progress: Progress = _quiet, us
     except AuditDamaged as exc:  # the backup still preserves the damaged log as evidence
         report.warnings.append(f"not recorded in the audit log: {exc.message}")
     return report
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -256,7 +249,7 @@ def _extract(archive: Path, staging: Path) -> dict[str, Any]:
 def _check_staged(staging: Path, manifest: dict[str, Any], settings: Settings, report: RestoreReport) -> None:
     listed: dict[str, dict[str, Any]] = manifest.get("files", {})
     found = {p.relative_to(staging).as_posix() for p in (staging / ROOT).rglob("*") if p.is_file()} if (staging / ROOT).is_dir() else set()
-    bad = [n for n, meta in listed.items() if n not in found or _file_sha256(staging / n) != meta["sha256"]]
+    bad = [n for n, meta in listed.items() if n not in found or sha256_file(staging / n) != meta["sha256"]]
     extra = sorted(found - set(listed))
     report.checks.append(Check("files", f"{len(listed)} as in the manifest",
                                f"{len(listed) - len(bad)} match" + (f"; differ or missing: {', '.join(bad[:5])}" if bad else "")
@@ -321,7 +314,7 @@ def restore_backup(settings: Settings, archive: Path, home: Path, force: bool = 
                        "restore into a new folder with --home DIR, or add --force (the current home is kept aside)")
     home.parent.mkdir(parents=True, exist_ok=True)
     report = RestoreReport(str(archive), str(home))
-    archive_sha256 = _file_sha256(archive)  # before anything moves (the archive may live in the home it replaces)
+    archive_sha256 = sha256_file(archive)  # before anything moves (the archive may live in the home it replaces)
     staging = Path(tempfile.mkdtemp(prefix=f".{home.name}.restore-", dir=home.parent))
     try:
         progress(f"unpacking {archive.name} into {staging}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import hashlib
 import os
 import threading
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from sdi.errors import SdiError
+from sdi.hashing import sha256_file
 from sdi.llm.base import GenerationParams, Message, ModelInfo, Usage
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -32,11 +32,7 @@ def bundled_smollm2() -> Path:
 @lru_cache(maxsize=8)
 def file_sha256(path: str, size: int, mtime: float) -> str:
     """sha256 of a model file (cached per path, size and mtime)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_file(path)
 
 
 class LlamaCppBackend:
