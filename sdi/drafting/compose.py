@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Callable, Iterator
 
-from sdi.drafting.checker import check_sentence, split_sentences
+from sdi.drafting.checker import Verdict, check_sentence, split_sentences
+from sdi.drafting.inert import MARKERS
 from sdi.drafting.types import Check, Sentence
 from sdi.llm.base import ChatBackend, GenerationParams, Message
 
@@ -45,6 +46,8 @@ class Composer:
                 continue
             self.seen.add(key)
             verdict = check_sentence(text, self.sources)
+            if verdict.ok and any(m in text for m in MARKERS):
+                verdict = Verdict(False, verdict.citations, "quotes a marker of text withheld from the sources")
             if verdict.ok:
                 self.check.passed += 1
                 yield Sentence(text, verdict.citations, "llm", self.section)

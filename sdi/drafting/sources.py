@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
+from sdi.drafting.inert import data_text
 from sdi.drafting.pii import Redactor
 from sdi.drafting.types import Source
 from sdi.machine_file import MachineFile
 
 MAX_H_CHARS = 320
-
-
-WITHHELD = "(instruction-like text withheld)"
-INSTRUCTION = re.compile(
-    r"(?i)\b(ignore|disregard|forget|override)\b[^.!?\n]{0,60}\b(instruction|prompt|rule|above|previous|system)"
-    r"|\b(you are now|you must|as an ai|system prompt|new instructions?|assistant:)|<\s*/?\s*(script|system|iframe)"
-    r"|\b(offer|give|grant)\b[^.!?\n]{0,30}\b\d{1,3}\s*%\s*(discount|off)\b"
-)
-def withhold_instructions(text: str) -> str:
-    """Sentences of a record that address the model (or promise discounts) are withheld: data, never instructions."""
-    if not INSTRUCTION.search(text):
-        return text
-    parts = [p for p in re.split(r"(?<=[.!?])\s+", text) if p.strip()]
-    return " ".join(WITHHELD if INSTRUCTION.search(p) else p.strip() for p in parts)
-
-
-def data_text(text: str) -> str:
-    """Record text as inert data: no bracketed tags (a note cannot fake a citation), no instructions, no line breaks."""
-    text = withhold_instructions(re.sub(r"\s+", " ", text).strip())
-    return text.replace("[", "(").replace("]", ")").replace("<", "‹").replace(">", "›")
 
 
 def _fmt(value: Any) -> str:
