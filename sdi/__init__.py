@@ -14,5 +14,9 @@ for _name, _value in {
     "OMP_WAIT_POLICY": "PASSIVE",
 }.items():
     _os.environ.setdefault(_name, _value)
+# OpenTelemetry exporters (FastAPI >= 0.16x instruments itself; Chroma too) would ship request traces to whatever
+# OTLP endpoint the surrounding environment names: forced off, not defaulted.
+_os.environ.update(OTEL_SDK_DISABLED="true", FASTAPI_OTEL_AUTO_CONFIGURE="false", OTEL_TRACES_EXPORTER="none",
+                   OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="none")
 
 __version__ = "0.1.0"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
+import sys
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -18,6 +20,7 @@ from sdi import __version__
 from sdi import leads, outcomes, users
 from sdi.api import errors
 from sdi.api.deps import AppState
+from sdi.api.cache import CacheMiddleware
 from sdi.api.queue import DEFAULT_MAX_WAITING, WorkQueue
 from sdi.api.routes import ROUTERS
 from sdi.audit import AuditLog
@@ -27,6 +30,7 @@ from sdi.machine_file import MachineFile
 log = logging.getLogger("sdi.api")
 STATIC = Path(str(resources.files("sdi.api") / "static"))
 MAX_BODY_BYTES = 8 * 2**20  # a lead's photo (5 MB) base64-encoded, plus the form
+GIL_SWITCH_SECONDS = 0.001
 UI_CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
           "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 DESCRIPTION = """Service Decision Intelligence: opportunities found by deterministic triggers, cited drafts from a local LLM.
@@ -140,6 +144,9 @@ def create_app(settings: Settings, db: MachineFile | None = None, drafts: Any | 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The drafting thread runs Python between tokens; with the default 5 ms GIL switch interval every hand-over
+        # between the event loop and a request's worker thread could wait that long behind it.
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         queue.start()
         try:
             yield
@@ -149,7 +156,7 @@ def create_app(settings: Settings, db: MachineFile | None = None, drafts: Any | 
                 state.db.close()
 
     app = FastAPI(title="SDI – Service Decision Intelligence", version=__version__, description=DESCRIPTION,
-                  docs_url=None, redoc_url=None, lifespan=lifespan)
+                  docs_url=None, redoc_url=None, lifespan=lifespan, **_no_telemetry())
     app.state.sdi = state
     errors.install(app)
     for router in ROUTERS:
@@ -161,8 +168,17 @@ def create_app(settings: Settings, db: MachineFile | None = None, drafts: Any | 
     def root() -> RedirectResponse:
         return RedirectResponse("/ui/")
 
+    app.add_middleware(CacheMiddleware, cache=state.views)
     app.add_middleware(Guard)
     return app
+
+
+def _no_telemetry() -> dict[str, Any]:
+    """FastAPI's built-in OpenTelemetry spans and metrics off (newer FastAPI only): no exporter, no per-request cost."""
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False,
+                          "auto_configure": False}}
 
 
 def _mount_docs(app: FastAPI) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, AsyncIterator, Callable, Coroutine
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from sdi.api.cache import ResponseCache
 from sdi.api.queue import WorkQueue
 from sdi.audit import AuditLog
 from sdi.config import Settings
@@ -79,6 +80,7 @@ class AppState:
     owns_db: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     tokens: TokenCache = field(default_factory=TokenCache)
+    views: ResponseCache = field(default_factory=ResponseCache)
 
     def cursor(self) -> MachineFile:
         """A handle with its own DuckDB cursor (one per request / thread)."""

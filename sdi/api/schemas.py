@@ -108,6 +108,7 @@ class Health(BaseModel):
     status: str
     version: str
     drafting: dict[str, Any]
+    view_cache: dict[str, int]
 
 
 class UserPublic(_Public):

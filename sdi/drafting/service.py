@@ -127,6 +127,15 @@ class DraftService:
         self.history = history.History(settings, retriever)
         self.user: str | None = None
 
+    def warm_up(self) -> None:
+        """Open the retriever and run one search now, so the first user's draft does not wait for it."""
+        retriever = self.history.retriever()
+        if retriever is not None:
+            try:
+                retriever.retrieve("hydraulic leak", k=1)
+            except SdiError:  # the first draft meets the same error and says so in its notes
+                pass
+
     # -- public calls -------------------------------------------------------------------------------------------
     def why(self, opportunity_id: str, user: str | None = None, reveal_contacts: bool = True) -> Draft:
         """Why this opportunity, now: the recommendation and its reasons, every sentence cited."""
@@ -265,6 +274,8 @@ class DraftService:
             owner, turns = load_turns(self.db.child(), conversation_id)
             if owner is None:
                 raise NotFound(f"no conversation {conversation_id}", "start a new one by leaving conversation_id out")
+            if turns and turns[0].get("user") != user:  # another person's questions stay theirs
+                raise NotFound(f"no conversation {conversation_id}", "start a new one by leaving conversation_id out")
             if owner != opp["id"]:
                 raise SdiError(f"conversation {conversation_id} belongs to another opportunity", "start a new conversation")
         book = self._book(opp.get("customer_id"))
@@ -290,7 +301,8 @@ class DraftService:
         draft = run.finish()
         answer = " ".join(s.text for s in draft.sentences)
         cid = save_turn(self.db.child(), conversation_id, opp["id"],
-                        {"question": question, "answer": answer, "audit_id": draft.audit_id, "at": date.today().isoformat()})
+                        {"question": question, "answer": answer, "audit_id": draft.audit_id, "at": date.today().isoformat(),
+                         "user": user})
         draft.subject["conversation_id"] = cid
         yield _reveal(draft, book, reveal_contacts)
 

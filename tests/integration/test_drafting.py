@@ -157,3 +157,13 @@ def test_contact_details_never_reach_the_prompt(service: DraftService, home: Pat
     for entry in AuditLog(home).list(kind="draft"):
         prompt = canonical(entry["payload"]["rendered_prompt"])
         assert not [s for s in secrets if s in prompt]
+
+
+def test_a_conversation_belongs_to_the_user_who_started_it(service: DraftService) -> None:
+    svc = DraftService(service.settings, service.db, backend=FakeBackend(["The machine was repaired [H1]."]))
+    opp = list_opportunities(service.db)[0]
+    first = svc.ask(opp["id"], "What was repaired?", user="rep-a")
+    cid = first.subject["conversation_id"]
+    assert svc.ask(opp["id"], "And before that?", conversation_id=cid, user="rep-a").subject["conversation_id"] == cid
+    with pytest.raises(NotFound):
+        svc.ask(opp["id"], "What did they ask?", conversation_id=cid, user="rep-b")

@@ -24,7 +24,9 @@ ABILITIES = {
 @router.get("/health", response_model=Health)
 def health(state: State) -> dict[str, Any]:
     """Liveness and the drafting queue (no token needed)."""
-    return {"status": "ok", "version": __version__, "drafting": state.queue.stats()}
+    views = state.views
+    return {"status": "ok", "version": __version__, "drafting": state.queue.stats(),
+            "view_cache": {"hits": views.hits, "misses": views.misses, "entries": len(views)}}
 
 
 @router.get("/api/me")
