@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     db_threads: int | None = Field(None, ge=1, le=256, description="DuckDB worker threads (default: all cores).")
     db_memory_limit: str | None = Field(None, description="DuckDB memory limit, e.g. '4GB'.")
     ingest_batch_rows: int = Field(200_000, ge=1_000, description="Rows staged per batch while importing.")
+    api_queue_size: int = Field(4, ge=1, le=256, description="Drafts that may wait behind the running one before "
+                                "the API answers 429 (one model in memory drafts one at a time).")
     vector_store: str = Field(
         "embedded", description="'embedded' (persistent Chroma under SDI_HOME) or http://host:port of a Chroma server."
     )

@@ -137,7 +137,7 @@ def create_app(settings: Settings, db: MachineFile | None = None, drafts: Any | 
     db = db or _open_db(settings)
     _prepare(db, settings)
     audit = AuditLog(settings.home)
-    size = queue_size or getattr(settings, "api_queue_size", None) or DEFAULT_MAX_WAITING
+    size = queue_size or settings.api_queue_size or DEFAULT_MAX_WAITING
     worker_db = db.child()  # the worker thread's own cursor: DuckDB handles are not shared across threads
     queue = WorkQueue(_draft_factory(settings, worker_db, audit, drafts), size)
     state = AppState(settings, db, audit, queue, owns_db)
