@@ -61,6 +61,7 @@ class PhaseResult:
     samples: list[Sample] = field(default_factory=list)
     busy: list[tuple[float, bool]] = field(default_factory=list)
     elapsed: float = 0.0
+    server_cpu: float | None = None  # seconds of the server process's CPU during the phase (Linux)
 
 
 def prepare_home(workdir: Path, machines: int, say: Progress) -> tuple[Path, dict[str, str]]:
@@ -84,6 +85,15 @@ def prepare_home(workdir: Path, machines: int, say: Progress) -> tuple[Path, dic
             stamp.write_text(params)
         tokens = {role: token for _, role, token in create_demo_users(db)}
     return home, tokens
+
+
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (Linux /proc), or None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -239,7 +249,10 @@ def run(settings: Settings, opts: BenchOptions, workdir: Path) -> None:
                                           headers={"Authorization": f"Bearer {tokens['admin']}"}).json()["items"]]
         say(f"{opts.clients} clients (each pausing ~{opts.think:g}s between requests), at most {opts.requests} requests "
             f"or {opts.duration:.0f}s per phase")
+        cpu0 = process_cpu(proc.pid)
         base_run = asyncio.run(_phase(base, tokens, ids, opts, "baseline (list + detail)", 0.0))
+        cpu1 = process_cpu(proc.pid)
+        base_run.server_cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
         say("baseline done; mixed phase (the model drafts while list/detail are measured)")
         mixed = asyncio.run(_phase(base, tokens, ids, opts, f"mixed (list + detail + {opts.why_share:.0%} why)", opts.why_share))
         views = httpx.get(f"{base}/health", timeout=30).json()["view_cache"]
@@ -250,6 +263,9 @@ def run(settings: Settings, opts: BenchOptions, workdir: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
     print("\n".join(report(base_run) + [""] + report(mixed) + [""] + verdict(mixed)))
+    if base_run.server_cpu is not None:
+        print(f"server CPU in the baseline phase: {base_run.server_cpu / max(1, len(base_run.samples)) * 1000:.2f} ms "
+              f"per list/detail request (cache hits and misses together)")
     print(f"view cache (list/detail responses reused until a write): {views['hits']:,} hits, {views['misses']:,} misses")
     print(json.dumps({"machines": opts.machines, "clients": opts.clients, "think_s": opts.think, "llm": settings.llm,
                       "queue_size": health["drafting"]["max_waiting"]}))
