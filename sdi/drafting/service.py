@@ -126,6 +126,7 @@ class DraftService:
         self.rules = load_rules(settings.home)
         self.history = history.History(settings, retriever)
         self.user: str | None = None
+        self._current: SourceBook | None = None  # the draft being written (one at a time per service)
 
     def warm_up(self) -> None:
         """Open the retriever and run one search now, so the first user's draft does not wait for it."""
@@ -161,11 +162,13 @@ class DraftService:
             "why": self._why, "ask": self._ask, "brief": self._brief, "talking_points": self._talking_points}
         if kind not in makers:
             raise SdiError(f"unknown draft kind {kind!r}", f"use one of {', '.join(makers)}")
+        reveal = kwargs.get("reveal_contacts", True)
         for item in makers[kind](**kwargs):
             if isinstance(item, Draft):
                 yield "draft", item.to_dict()
-            else:
-                yield "sentence", {"text": item.text, "citations": item.citations, "origin": item.origin, "section": item.section}
+            else:  # a streamed sentence is what the user reads: contacts restored exactly as in the final draft
+                text = self._current.redactor.restore(item.text) if reveal and self._current else item.text
+                yield "sentence", {"text": text, "citations": item.citations, "origin": item.origin, "section": item.section}
 
     # -- the four drafts ----------------------------------------------------------------------------------------
     def _opportunity(self, opportunity_id: str) -> dict[str, Any]:
@@ -175,7 +178,8 @@ class DraftService:
         return opp
 
     def _book(self, customer_id: str | None) -> SourceBook:
-        return SourceBook(Redactor(history.contact_names(self.db.child(), customer_id)))
+        self._current = SourceBook(Redactor(history.contact_names(self.db.child(), customer_id)))
+        return self._current
 
     def _facts(self, book: SourceBook, opp: dict[str, Any]) -> tuple[str, dict[str, tuple[str, dict[str, Any]]]]:
         t_opp = book.add_fact(opportunity_fact(opp), [f"opportunity:{opp['id']}"], f"opportunity:{opp['id']}").id

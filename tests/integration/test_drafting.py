@@ -167,3 +167,26 @@ def test_a_conversation_belongs_to_the_user_who_started_it(service: DraftService
     assert svc.ask(opp["id"], "And before that?", conversation_id=cid, user="rep-a").subject["conversation_id"] == cid
     with pytest.raises(NotFound):
         svc.ask(opp["id"], "What did they ask?", conversation_id=cid, user="rep-b")
+
+
+def test_streamed_sentences_show_contacts_exactly_as_the_final_draft_does(service: DraftService, home: Path) -> None:
+    serial, name = service.db.con.execute(
+        "SELECT m.serial, c.contact_name FROM machines m JOIN customers c USING (customer_id) WHERE c.contact_name "
+        "LIKE '% %' AND m.serial NOT IN (SELECT serial FROM service_records WHERE record_id = 'SR-INJ-1') "
+        "ORDER BY m.serial LIMIT 1").fetchone()
+    extra = home / "contact-note"
+    extra.mkdir()
+    (extra / "notes.csv").write_text(f"id,serial,date,type,text\nSR-CONTACT-1,{serial},{service.db.data_as_of()},"
+                                     f"inspection,Spoke with {name} about the worn hose.\n")
+    (extra / "m.yaml").write_text("files:\n  - {path: notes.csv, entity: service_record, columns: {record_id: id, "
+                                  "serial: serial, date: date, type: type, text: text}}\n")
+    assert ingest(service.db, extra / "m.yaml").files[0].rows_stored == 1
+    svc = DraftService(service.settings, service.db, backend=FakeBackend(["Spoke with [CONTACT_1] about the worn hose [H1]."]))
+    for reveal in (True, False):
+        events = list(svc.stream("brief", serial=serial, reveal_contacts=reveal))
+        streamed = [d["text"] for kind, d in events if kind == "sentence"]
+        final = [s["text"] for s in events[-1][1]["sentences"]]
+        assert streamed == final and any("worn hose" in t for t in streamed)
+        assert any(name in t for t in streamed) is reveal and any("[CONTACT_1]" in t for t in streamed) is not reveal
+        prompt = AuditLog(home).get(events[-1][1]["audit_id"])["payload"]["rendered_prompt"]
+        assert name not in canonical(prompt)
