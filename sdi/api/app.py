@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import sys
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -30,7 +29,6 @@ from sdi.machine_file import MachineFile
 log = logging.getLogger("sdi.api")
 STATIC = Path(str(resources.files("sdi.api") / "static"))
 MAX_BODY_BYTES = 8 * 2**20  # a lead's photo (5 MB) base64-encoded, plus the form
-GIL_SWITCH_SECONDS = 0.001
 UI_CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
           "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 DESCRIPTION = """Service Decision Intelligence: opportunities found by deterministic triggers, cited drafts from a local LLM.
@@ -144,9 +142,6 @@ def create_app(settings: Settings, db: MachineFile | None = None, drafts: Any | 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The drafting thread runs Python between tokens; with the default 5 ms GIL switch interval every hand-over
-        # between the event loop and a request's worker thread could wait that long behind it.
-        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         queue.start()
         try:
             yield
