@@ -20,7 +20,7 @@ from sdi import leads, outcomes, users
 from sdi.api import errors
 from sdi.api.deps import AppState
 from sdi.api.cache import CacheMiddleware
-from sdi.api.queue import DEFAULT_MAX_WAITING, WorkQueue
+from sdi.api.queue import WorkQueue
 from sdi.api.routes import ROUTERS
 from sdi.audit import AuditLog
 from sdi.config import Settings
@@ -135,9 +135,8 @@ def create_app(settings: Settings, db: MachineFile | None = None, drafts: Any | 
     db = db or _open_db(settings)
     _prepare(db, settings)
     audit = AuditLog(settings.home)
-    size = queue_size or settings.api_queue_size or DEFAULT_MAX_WAITING
     worker_db = db.child()  # the worker thread's own cursor: DuckDB handles are not shared across threads
-    queue = WorkQueue(_draft_factory(settings, worker_db, audit, drafts), size)
+    queue = WorkQueue(_draft_factory(settings, worker_db, audit, drafts), queue_size or settings.api_queue_size)
     state = AppState(settings, db, audit, queue, owns_db)
 
     @asynccontextmanager

@@ -31,11 +31,17 @@ _CITE_TAG = re.compile(r"[\[【]\s*[TH]\s*\d{1,3}\s*[\]】]")
 _JSON = re.compile(r"\{[^{}]{0,2000}\"[^\"]{1,60}\"\s*:[^{}]{0,2000}\}")
 _FENCE = re.compile(r"```+|~~~+")
 
+# A speaker's turn ("SYSTEM:") and phrases that hand the conversation to the note: these take over the rest of it.
+_TURN = r"(?:system|assistant|user|human|instructions?)"
+_ROLE = rf"(?:{_TURN}|answer|question)"
+_ROLE_AT = r"(?:^|[.!?;]\s+|#+\s*)"
+_TAKEOVER = r"you are now|you will now|new (?:instructions?|task|rules?)|from now on|jailbreak|developer mode"
+_TAKEOVER_DE = r"du bist jetzt|neue anweisung"
+
 _EN = (
     r"\b(ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,60}\b(instruction|prompt|rule|above|previous|earlier|system|guideline)"
-    r"|\b(you are now|you must|you will now|as an ai|as a language model|system prompt|new (instructions?|task|rules?)|"
-    r"from now on|jailbreak|developer mode)\b"
-    r"|(?:^|[.!?;]\s+|#+\s*)(system|assistant|user|human|instruction|instructions|answer|question)\s*:"
+    rf"|\b(you must|as an ai|as a language model|system prompt|{_TAKEOVER})\b"
+    rf"|{_ROLE_AT}{_ROLE}\s*:"
     r"|\b(tell|inform|assure|remind|convince) (the |this |our )?(customer|client|them|him|her|reader|rep|user)\b"
     r"|\b(mention|say|state|write|claim|respond|reply|answer|output|print|add) (that|with|only|exactly|the following)\b"
     r"|\binstead (say|write|tell|state|recommend)\b"
@@ -57,13 +63,13 @@ _EN = (
 )
 _DE = (
     r"\b(ignorier\w*|vergiss|missachte\w*)\b[^.!?\n]{0,60}\b(anweisung\w*|regel\w*|vorgabe\w*|oben|vorherig\w*)"
-    r"|\b(du bist jetzt|neue anweisung\w*|systemprompt)\b"
+    rf"|\b({_TAKEOVER_DE}\w*|systemprompt)\b"
     r"|\b(sag|sage|teile|erzähl\w*)\b[^.!?\n]{0,20}\b(dem kunden|der kundin|ihm|ihr)\b"
     r"|\b(biete|gewähre|gib)\b[^.!?\n]{0,40}(\d{1,3}\s*%|\bgratis\b|\bkostenlos\w*|\brabatt\b)"
 )
 INSTRUCTION = re.compile(f"{_EN}|{_DE}", re.I | re.M)
-HIJACK = re.compile(r"(?:^|[.!?;]\s+|#+\s*)(system|assistant|user|human|instructions?)\s*:|\b(you are now|you will now|"
-                    r"new (instructions?|task|rules?)|from now on|developer mode|jailbreak|du bist jetzt|neue anweisung)", re.I)
+HIJACK = re.compile(rf"{_ROLE_AT}{_TURN}\s*:|\b({_TAKEOVER}|{_TAKEOVER_DE})", re.I)
+# Split before a speaker's turn too, but not inside "New instructions:" (that whole heading is one withheld part).
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\s+(?=(?:system|assistant|user|human|instruction|answer|question)\s*:)", re.I)
 
 
@@ -91,22 +97,20 @@ def withhold_instructions(text: str) -> str:
     Once a note takes over the conversation ("SYSTEM:", "you are now", "new instructions") everything after it is
     withheld: what follows is the attacker's, however harmless it reads. The raw note stays in the machine file.
     """
-    previous = ""
     if not INSTRUCTION.search(text):
         return text
-    parts = [p.strip() for p in _SENTENCE.split(text) if p and p.strip()]
     kept: list[str] = []
-    for part in parts:
-        hijacked = bool(kept) and kept[-1] == WITHHELD and bool(HIJACK.search(previous))
-        kept.append(WITHHELD if hijacked or INSTRUCTION.search(part) else part)
-        previous = part if not hijacked else previous
+    taken_over = False  # every takeover phrase is also an instruction, so its own sentence is withheld anyway
+    for part in (p.strip() for p in _SENTENCE.split(text) if p and p.strip()):
+        kept.append(WITHHELD if taken_over or INSTRUCTION.search(part) else part)
+        taken_over = taken_over or bool(HIJACK.search(part))
     return " ".join(k for i, k in enumerate(kept) if not (k == WITHHELD and i and kept[i - 1] == WITHHELD))
 
 
 def data_text(text: str) -> str:
     """Record text as one line of inert data: normalised, no active content, no instructions."""
     text = strip_active(normalise(text))
-    text = re.sub(r"(\(markup removed\)\s*)+", f"{MARKUP} ", text)
+    text = re.sub(rf"(?:{re.escape(MARKUP)}\s*)+", f"{MARKUP} ", text)
     text = re.sub(r"\s+([.,;:!?])(?=\s|$)", r"\1", re.sub(r"\s+", " ", text).strip())
     return withhold_instructions(text)
 
