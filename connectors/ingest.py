@@ -12,7 +12,8 @@ from connectors.readers import Batch, SourceFile, open_source
 from connectors.transform import FieldSql, derived_id_sql, field_sql, lit, na_clean, na_values, number_sql
 from sdi.errors import MappingError
 from sdi.hashing import sha256_file
-from sdi.machine_file import PROVENANCE, MachineFile, stored_columns
+from sdi.store import PROVENANCE, MachineFile, stored_columns
+from sdi.store.imports import log_import
 from sdi.models import ENTITIES, EntitySpec
 
 Progress = Callable[[str], None]
@@ -127,7 +128,7 @@ def ingest(
 def _stage(db: MachineFile, source: SourceFile, report: FileReport, progress: Progress | None) -> int:
     """Load the file's text rows into the temp table `stage`; returns how many rows the reader could not parse."""
     cols = ", ".join(f"c{i} VARCHAR" for i in range(len(source.header)))
-    db.con.execute(f"CREATE OR REPLACE TEMP TABLE stage (_line BIGINT{', ' + cols if cols else ''})")
+    db.execute(f"CREATE OR REPLACE TEMP TABLE stage (_line BIGINT{', ' + cols if cols else ''})")
     staged = unreadable = 0
     for batch in source.batches():
         _stage_batch(db, batch, report, source.location)
@@ -142,9 +143,8 @@ def _stage_batch(db: MachineFile, batch: Batch, report: FileReport, location: st
     for problem in batch.problems:
         report.rejections.append(Rejection(report.file, problem.line, problem.reason, location, "row", problem.raw))
     if batch.table.num_rows:
-        db.con.register("_batch", batch.table)
-        db.con.execute("INSERT INTO stage SELECT * FROM _batch")
-        db.con.unregister("_batch")
+        with db.registered("_batch", batch.table):
+            db.execute("INSERT INTO stage SELECT * FROM _batch")
 
 
 def _ingest_file(
@@ -153,18 +153,13 @@ def _ingest_file(
     spec = ENTITIES[fm.entity]
     report = FileReport(fm.path, fm.entity, sha256_file(mapping.resolve(fm)), notes=list(source.notes))
     started = datetime.now(timezone.utc).replace(tzinfo=None)
-    db.con.execute("BEGIN TRANSACTION")
-    try:
+    with db.transaction():
         unreadable = _stage(db, source, report, progress)
         if source.header:
             _transform_and_store(db, mapping, fm, spec, source, report)
         report.rows_read = db.scalar("SELECT count(*) FROM stage") + unreadable
         report.rows_rejected += unreadable
         _log_import(db, mapping_name, report, started)
-        db.con.execute("COMMIT")
-    except BaseException:
-        db.con.execute("ROLLBACK")
-        raise
     return report
 
 
@@ -218,15 +213,15 @@ def _transform_and_store(
 ) -> None:
     index = source.column_index()
     fields = _fields(fm, spec, index)
-    db.con.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {_typed_select(fm, spec, fields, mapping, index)}")
+    db.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {_typed_select(fm, spec, fields, mapping, index)}")
     if spec.refs_machine != "none":
-        db.con.execute(
+        db.execute(
             "UPDATE typed SET _reason = concat_ws('; ', _reason, 'unknown machine serial ''' || serial || ''' (not in the machine file)') "
             "WHERE serial IS NOT NULL AND serial NOT IN (SELECT serial FROM machines)"
         )
     wide = spec.name == "telemetry" and bool(fm.metrics)
     if wide:
-        db.con.execute(f"CREATE OR REPLACE TEMP TABLE longform AS {_unpivot_metrics(fm)}")
+        db.execute(f"CREATE OR REPLACE TEMP TABLE longform AS {_unpivot_metrics(fm)}")
         _wide_accounting(db, report, source.location)
         rows = "SELECT * EXCLUDE (_empty, _value_problem) FROM longform WHERE _reason IS NULL AND NOT _empty AND _value_problem IS NULL"
     else:
@@ -246,7 +241,7 @@ def _wide_accounting(db: MachineFile, report: FileReport, location: str) -> None
         "WHERE _reason IS NULL AND _value_problem IS NOT NULL GROUP BY _line ORDER BY _line"
     ):
         report.rejections.append(Rejection(report.file, line, reason, location, "value"))
-    db.con.execute(
+    db.execute(
         "UPDATE typed SET _reason = 'no metric value in this row' WHERE _reason IS NULL AND _line NOT IN "
         "(SELECT _line FROM longform WHERE NOT _empty AND _value_problem IS NULL)"
     )
@@ -260,14 +255,14 @@ def _dedupe_and_store(
     same = " AND ".join(f"c.{c} IS NOT DISTINCT FROM k.{c}" for c in payload if c not in spec.key)
     on = " AND ".join(f"c.{k} = k.{k}" for k in spec.key)
     # The last line with a key wins; identical earlier copies merge into it, differing ones are reported.
-    db.con.execute(f"CREATE OR REPLACE TEMP TABLE cand AS {rows}")
+    db.execute(f"CREATE OR REPLACE TEMP TABLE cand AS {rows}")
     if db.scalar(f"SELECT count(*) FROM (SELECT 1 FROM cand GROUP BY {key} HAVING count(*) > 1)"):
-        db.con.execute(
+        db.execute(
             f"CREATE OR REPLACE TEMP TABLE cand AS SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _line DESC) AS _rank FROM cand"
         )
     else:
-        db.con.execute("ALTER TABLE cand ADD COLUMN _rank BIGINT DEFAULT 1")
-    db.con.execute(
+        db.execute("ALTER TABLE cand ADD COLUMN _rank BIGINT DEFAULT 1")
+    db.execute(
         f"CREATE OR REPLACE TEMP TABLE superseded AS SELECT c._line, k._line AS kept_line, {same or 'TRUE'} AS identical, "
         f"{'c.metric' if wide else 'NULL'} AS metric FROM cand c JOIN cand k ON {on} AND k._rank = 1 WHERE c._rank > 1"
     )
@@ -278,12 +273,12 @@ def _dedupe_and_store(
                 Rejection(report.file, line, f"{metric}: superseded by line {kept} (same machine and time)", location, "value")
             )
     else:
-        db.con.execute(
+        db.execute(
             "UPDATE typed SET _reason = 'superseded by line ' || s.kept_line || ' (same key, different values; the later line is kept)' "
             "FROM superseded s WHERE typed._line = s._line AND NOT s.identical"
         )
     cols = ", ".join(n for n, _ in stored_columns(spec) if n not in dict(PROVENANCE))
-    db.con.execute(
+    db.execute(
         f"CREATE OR REPLACE TEMP TABLE new_rows AS SELECT {cols}, {lit(fm.path)} AS source_file, _line AS source_line "
         f"FROM cand WHERE _rank = 1"
     )
@@ -303,14 +298,9 @@ def _dedupe_and_store(
 
 
 def _log_import(db: MachineFile, mapping_name: str, report: FileReport, started: datetime) -> None:
-    import_id = db.scalar("SELECT nextval('import_seq')")
-    db.con.execute(
-        "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [import_id, mapping_name, report.file, report.entity, report.sha256, started, report.rows_read,
-         report.rows_stored, report.rows_rejected, report.inserted, report.updated, report.unchanged],
+    log_import(
+        db, mapping=mapping_name, file=report.file, entity=report.entity, sha256=report.sha256, started=started,
+        rows_read=report.rows_read, rows_stored=report.rows_stored, rows_rejected=report.rows_rejected,
+        inserted=report.inserted, updated=report.updated, unchanged=report.unchanged,
+        rejections=[(r.file, r.line, r.location, r.scope, r.reason, r.raw) for r in report.rejections],
     )
-    if report.rejections:
-        db.con.executemany(
-            "INSERT INTO rejections VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [[import_id, r.file, r.line, r.location, r.scope, r.reason, r.raw] for r in report.rejections],
-        )

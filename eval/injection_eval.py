@@ -83,8 +83,8 @@ def excavator_texts(path: Path = EXCAVATORS) -> list[str]:
 
 def demo_texts(machines: int) -> list[str]:
     """The demo generator's service-note texts (the notes the demo pipeline drafts over)."""
-    from connectors import demo
-    from sdi.demo_run import generate_demo_files
+    from sdi.demo import generator as demo
+    from sdi.demo.run import generate_demo_files
     from sdi.progress import Progress
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,6 +1,6 @@
 """Retrieval evaluation: recall@5 and MRR of dense-only, BM25-only and hybrid search on labelled query sets.
 
-Demo set: the demo base (`connectors.demo.generate`) is generated, imported and indexed; >= 100 queries are built
+Demo set: the demo base (`sdi.demo.generator.generate`) is generated, imported and indexed; >= 100 queries are built
 from its data with relevance labelled by rules over the records (an error code in the note, a part number in the
 note or the record's parts, the record type, a vibration reading) -- never by looking at search results.
 Each query carries a filter scope (customer or machine) as a user of `sdi search` would set it.
@@ -61,7 +61,7 @@ def _pick(rng: random.Random, items: list[Any], n: int) -> list[Any]:
 
 def build_demo_queries(db: Any, seed: int = 7) -> list[dict[str, Any]]:
     """Labelled queries over the demo base in db; deterministic for the same data and seed."""
-    from connectors.demo_text import CODES, PARTS
+    from sdi.demo.text import CODES, PARTS
 
     rng = random.Random(seed)
     records = db.sql(
@@ -207,9 +207,9 @@ def _index(db: Any, work: Path, say: Any) -> Any:
 
 
 def run_demo(machines: int, seed: int, work: Path, write_queries: bool, say: Any) -> dict[str, Any]:
-    from connectors import demo
+    from sdi.demo import generator as demo
     from connectors.ingest import ingest
-    from sdi.machine_file import MachineFile
+    from sdi.store import MachineFile
 
     say(f"demo set: generating {machines} machines (seed {seed})")
     demo.generate(work / "demo", machines=machines, seed=seed)
@@ -230,7 +230,7 @@ def run_demo(machines: int, seed: int, work: Path, write_queries: bool, say: Any
 
 def run_excavators(work: Path, say: Any) -> dict[str, Any] | None:
     from connectors.ingest import ingest
-    from sdi.machine_file import MachineFile
+    from sdi.store import MachineFile
 
     cleaned = EXCAVATOR_DIR / "excavators-cleaned.csv"
     if not cleaned.is_file() or not (EXCAVATOR_DIR / "excavators.csv").is_file():

@@ -21,7 +21,7 @@ from retrieval.chunking import Chunk, chunk_text, content_hash, error_codes, par
 from retrieval.embedder import Embedder
 from retrieval.vector_store import VectorStore
 from sdi.errors import SdiError
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 
 Progress = Callable[[str], None]
 EMBED_BATCH = 256

@@ -14,19 +14,8 @@ from retrieval.catalog import Filters
 from retrieval.chunking import error_codes, part_numbers
 from retrieval.search import Hit, Mode, Searcher
 from sdi.config import Settings, get_settings
+from sdi.triggers.rules import lookup
 
-# What a technician would have written when each rule's situation came up.
-RULE_WORDS: dict[str, str] = {
-    "contract_renewal": "maintenance contract service agreement",
-    "warranty_sla": "warranty service level agreement",
-    "modernization": "retrofit modernization repeated faults errors",
-    "retrofit_age": "retrofit old machine control spare parts hard to source",
-    "maintenance_due": "maintenance service interval hours",
-    "error_pattern": "alarm error repair fault found",
-    "wear": "vibration bearing noise wear",
-    "parts_reminder": "wear parts kit spare parts replaced",
-    "end_of_life": "end of life successor trade-in replacement",
-}
 MAX_QUERIES = 8
 
 
@@ -106,8 +95,8 @@ def opportunity_queries(opportunity: dict[str, Any]) -> list[str]:
         part_text = " ".join(_strings(_keyed(facts, "part")))
         codes += [c for c in error_codes(code_text) if c not in codes]
         parts += [p for p in part_numbers(part_text) if p not in parts]
-        rule = str(trig.get("rule_id", ""))
-        phrase = " ".join(x for x in (trig.get("campaign") or "", RULE_WORDS.get(rule, "")) if x)
+        rule = lookup(str(trig.get("rule_id", "")))  # its query words: what a technician would have written
+        phrase = " ".join(x for x in (trig.get("campaign") or "", rule.query_words if rule else "") if x)
         if phrase and phrase not in words:
             words.append(phrase.strip())
     queries = codes + [f"P/N {p}" for p in parts] + words

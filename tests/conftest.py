@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from connectors.ingest import IngestReport, ingest
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,15 +16,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sdi import __version__
-from sdi import leads, outcomes, users
 from sdi.api import errors
 from sdi.api.deps import AppState
 from sdi.api.cache import CacheMiddleware
 from sdi.api.queue import WorkQueue
 from sdi.api.routes import ROUTERS
-from sdi.audit import AuditLog
+from sdi.audit.log import AuditLog
 from sdi.config import Settings
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 
 log = logging.getLogger("sdi.api")
 STATIC = Path(str(resources.files("sdi.api") / "static"))
@@ -85,12 +84,9 @@ def _open_db(settings: Settings) -> MachineFile:
 
 
 def _prepare(db: MachineFile, settings: Settings) -> None:
-    """Tables the app writes to, and opportunities if detection never ran."""
+    """Opportunities, if detection never ran (the store creates every table when the file opens)."""
     from sdi.triggers.service import ensure_opportunities
 
-    users.ensure_schema(db)
-    leads.ensure_schema(db)
-    outcomes.ensure_schema(db)
     ensure_opportunities(db, settings.home)
 
 

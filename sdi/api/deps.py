@@ -12,33 +12,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from sdi.api.cache import ResponseCache
 from sdi.api.queue import WorkQueue
-from sdi.audit import AuditLog
+from sdi.audit.log import AuditLog
 from sdi.config import Settings
-from sdi.machine_file import MachineFile
-from sdi.users import User, match_token, token_table
+from sdi.store import LazyCursor, MachineFile
+from sdi.access.policy import may
+from sdi.access.users import User, match_token, token_table
 
 TOKEN_CACHE_SECONDS = 5.0
-
-
-class LazyCursor(MachineFile):
-    """A machine-file handle whose DuckDB cursor is opened on first use, in the thread that uses it."""
-
-    def __init__(self, parent: MachineFile, lock: threading.Lock) -> None:  # noqa: D107 - no schema work here
-        self._parent, self._lock, self._con = parent, lock, None
-        self.path = parent.path
-
-    @property
-    def con(self) -> Any:  # type: ignore[override]
-        """The cursor (opened now if needed)."""
-        if self._con is None:
-            with self._lock:
-                self._con = self._parent.con.cursor()
-        return self._con
-
-    def close(self) -> None:
-        """Close the cursor if it was opened."""
-        if self._con is not None:
-            self._con.close()
 
 
 class TokenCache:
@@ -63,7 +43,7 @@ class TokenCache:
                 try:
                     self._table = token_table(handle)
                 finally:
-                    handle.con.close()
+                    handle.close()
                 self._loaded = time.monotonic()
             table = self._table
         return match_token(table, token)
@@ -124,23 +104,23 @@ async def current_user(state: State, credentials: Annotated[HTTPAuthorizationCre
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def require(*roles: str) -> Callable[[User], Coroutine[Any, Any, User]]:
-    """A dependency that lets only the given roles through (403 for the others)."""
+def require(action: str) -> Callable[[User], Coroutine[Any, Any, User]]:
+    """A dependency that lets through only the roles the policy allows the action (403 for the others)."""
 
     async def check(user: CurrentUser) -> User:
-        if user.role not in roles:
+        if not may(user, action):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role} role may not use this route")
         return user
 
     return check
 
 
-Reader = CurrentUser  # every role may read within its scope
-Writer = Annotated[User, Depends(require("sales_rep", "technician", "admin"))]
-Drafter = Annotated[User, Depends(require("sales_rep", "technician", "admin"))]
-Briefer = Annotated[User, Depends(require("technician", "sales_rep", "admin"))]
-LeadReporter = Annotated[User, Depends(require("technician", "admin"))]
-Auditor = Annotated[User, Depends(require("compliance", "admin"))]
+Reader = CurrentUser  # every role may read, within its scope (policy.MAY["read"])
+Writer = Annotated[User, Depends(require("write"))]
+Drafter = Annotated[User, Depends(require("draft"))]
+Briefer = Annotated[User, Depends(require("brief"))]
+LeadReporter = Annotated[User, Depends(require("report_lead"))]
+Auditor = Annotated[User, Depends(require("audit"))]
 Admin = Annotated[User, Depends(require("admin"))]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sdi.audit import AuditLog
+from sdi.audit.log import AuditLog
 
 
 @dataclass

@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sdi.api.scope import machine_clause, redact_customer
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 from sdi.models import ENTITIES
-from sdi.users import User
+from sdi.access.users import User
 
 HIDDEN = ("source_file", "source_line")
 EVENTS_SHOWN = 100
@@ -23,9 +23,7 @@ def _plain(value: Any) -> Any:
 
 def rows(db: MachineFile, query: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
     """Query result as JSON-ready dicts (provenance columns dropped)."""
-    cur = db.con.execute(query, params or [])
-    names = [d[0] for d in cur.description]
-    return [{k: _plain(v) for k, v in zip(names, row) if k not in HIDDEN} for row in cur.fetchall()]
+    return [{k: _plain(v) for k, v in row.items() if k not in HIDDEN} for row in db.rows_as_dicts(query, params)]
 
 
 def list_machines(db: MachineFile, user: User, q: str | None, limit: int, offset: int) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sdi.api.scope import opportunity_clause
-from sdi.machine_file import MachineFile
-from sdi.users import User
+from sdi.store import MachineFile
+from sdi.access.users import User
 
 CURRENT = "(o.trigger_state IN ('active', 'lead') OR o.status = 'in_progress') AND o.status NOT IN ('won', 'lost', 'dismissed')"
 SUMMARY_KEYS = (
@@ -96,10 +96,10 @@ def list_visible(db: MachineFile, user: User, f: OpportunityFilter) -> dict[str,
 def get_visible(db: MachineFile, user: User, opportunity_id: str) -> dict[str, Any] | None:
     """The full opportunity (triggers, conditions, evidence ids) if the user may see it, else None."""
     scope, params = opportunity_clause(user)
-    row = db.con.execute(
+    row = db.one(
         f"SELECT o.data, o.status, o.trigger_state, o.resolved_on FROM opportunities o WHERE o.id = ? AND {scope}",
         [opportunity_id, *params],
-    ).fetchone()
+    )
     return _record(*row) if row else None
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from sdi.users import ROLES
+from sdi.access.users import ROLES
 
 
 def _clean(value: str) -> str:

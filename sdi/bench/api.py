@@ -66,12 +66,12 @@ class PhaseResult:
 
 def prepare_home(workdir: Path, machines: int, say: Progress) -> tuple[Path, dict[str, str]]:
     """A scratch SDI home with a demo base, opportunities and one user per role; returns (home, role -> token)."""
-    from connectors import demo
+    from sdi.demo import generator as demo
     from connectors.ingest import ingest
-    from sdi.demo_run import generate_demo_files
-    from sdi.machine_file import MachineFile
+    from sdi.demo.run import generate_demo_files
+    from sdi.store import MachineFile
     from sdi.triggers.service import run_triggers
-    from sdi.users import create_demo_users
+    from sdi.access.users import create_demo_users
 
     home = workdir / f"api-{machines}"
     mapping = generate_demo_files(home / "demo-data", machines, SEED, demo.DEFAULT_AS_OF, say)
@@ -107,7 +107,7 @@ def start_server(home: Path, settings: Settings, port: int) -> subprocess.Popen[
     """`sdi serve` logic in its own process, so client load does not share the server's interpreter."""
     env = {**os.environ, "SDI_HOME": str(home), "SDI_LLM": settings.llm}
     env.pop("SDI_CONFIG", None)
-    code = ("import sys; from sdi.config import load_settings; from sdi.api_cli import serve_app; "
+    code = ("import sys; from sdi.config import load_settings; from sdi.api.server import serve_app; "
             "serve_app(load_settings(), '127.0.0.1', int(sys.argv[1]))")
     return subprocess.Popen([sys.executable, "-c", code, str(port)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)

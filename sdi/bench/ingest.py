@@ -9,8 +9,8 @@ import duckdb
 
 from connectors.ingest import ingest
 from connectors.mapping import load_mapping
-from sdi.demo_run import generate_demo_files
-from sdi.machine_file import MachineFile
+from sdi.demo.run import generate_demo_files
+from sdi.store import MachineFile
 from sdi.progress import Progress
 
 
@@ -34,7 +34,7 @@ def run(sizes: list[int], seed: int, workdir: Path) -> None:
     progress = Progress()
     print(f"{'machines':>9} {'csv rows':>12} {'bare s':>8} {'bare rows/s':>13} {'sdi s':>8} {'sdi rows/s':>12} {'ratio':>7}")
     for size in sizes:
-        from connectors.demo import DEFAULT_AS_OF
+        from sdi.demo.generator import DEFAULT_AS_OF
 
         folder = workdir / f"demo-{size}"
         mapping_path = generate_demo_files(folder, size, seed, DEFAULT_AS_OF, progress)

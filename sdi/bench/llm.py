@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sdi.audit import AuditLog
+from sdi.audit.log import AuditLog
 from sdi.config import load_settings
 from sdi.drafting.service import DraftService
 from sdi.llm.base import GenerationParams
 from sdi.llm.llamacpp import bundled_smollm2
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 from sdi.triggers.opportunities import list_opportunities
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 
 from connectors.ingest import ingest
-from sdi.demo_run import generate_demo_files
-from sdi.machine_file import MachineFile
+from sdi.demo.run import generate_demo_files
+from sdi.store import MachineFile
 from sdi.progress import Progress
 from sdi.triggers.engine import detect
 from sdi.triggers.rules import RulesFile, load_rules
@@ -51,7 +51,7 @@ def _bulk_import(db: MachineFile, folder: Path, mapping: Path, progress: Progres
     cols = tele["metrics"] if isinstance(tele["metrics"], list) else list(tele["metrics"].values())
     serial, stamp = tele["columns"]["serial"], tele["columns"]["timestamp"]
     progress("loading telemetry with DuckDB read_csv + UNPIVOT")
-    db.con.execute(
+    db.execute(
         f"INSERT INTO telemetry (serial, timestamp, metric, value, source_file, source_line) "
         f"SELECT {serial}, CAST({stamp} AS TIMESTAMP), metric, value, '{tele['path']}', NULL FROM "
         f"(UNPIVOT (SELECT * FROM read_csv('{folder / tele['path']}', header = true)) ON {', '.join(cols)} "
@@ -71,7 +71,7 @@ def _bare_aggregate(db: MachineFile, as_of: date) -> float:
 def _pandas_frames(db: MachineFile) -> dict[str, pd.DataFrame]:
     tables = {"machines": "machines", "models": "models", "contracts": "contracts", "telemetry": "telemetry",
               "events": "events", "service_records": "service_records", "parts_orders": "parts_orders"}
-    return {k: db.con.execute(f"SELECT * EXCLUDE (source_id) FROM {t}").df() for k, t in tables.items()}
+    return {k: db.fetch_df(f"SELECT * EXCLUDE (source_id) FROM {t}") for k, t in tables.items()}
 
 
 def _pandas_one(f: dict[str, pd.DataFrame], m: Any, rules: RulesFile, as_of: date, model_avg: dict[str, float]) -> int:
@@ -129,7 +129,7 @@ def _pandas_loop(db: MachineFile, rules: RulesFile, as_of: date, sample: int) ->
 
 def run(sizes: list[int], seed: int, workdir: Path, loop_sample: int = 200) -> None:
     """Print detection time next to the bare aggregate and the pandas loop (timed on a sample, scaled to the base)."""
-    from connectors.demo import DEFAULT_AS_OF
+    from sdi.demo.generator import DEFAULT_AS_OF
 
     progress = Progress()
     rules = load_rules()

@@ -1,14 +1,17 @@
-"""The citation check: every sentence cites known sources, and its numbers, dates and codes appear in them."""
+"""The citation check: known sources cited, their numbers, dates and codes present, every claim (claims.py) made."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from sdi.drafting.claims import date_mentions, dates_in, scrub_dates, unsupported_claim, years_in
+
 CITATION = re.compile(r"\[([TH]\d{1,2})\]")
 DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 CODE = re.compile(r"\b[A-Z]{1,4}-\d{2,5}\b")
 PART = re.compile(r"\b\d{3,5}-\d{2,5}\b")
+SERIAL = re.compile(r"\b[A-Z]{2,4}\d{2,5}-\d{3,6}\b")
 NUMBER = re.compile(r"(?<![\w.,-])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)(?![\w-])")
 WORD = re.compile(r"[A-Za-zÄÖÜäöüß]{4,}")
 
@@ -50,13 +53,23 @@ def _numbers(text: str) -> set[str]:
     return {normalise_number(n) for n in NUMBER.findall(text)}
 
 
+def _unglue(text: str) -> str:
+    """Numbers glued to units or letters split off ("2000h" -> "2000 h", "SHD24" -> "SHD 24")."""
+    return re.sub(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z%])", " ", text)
+
+
 def strip_citations(sentence: str) -> str:
     """The sentence without its [T1]/[H2] markers."""
     return re.sub(r"\s*\[[TH]\d{1,2}\]", "", sentence).strip()
 
 
-def check_sentence(sentence: str, sources: dict[str, str], min_support: float = 0.5) -> Verdict:
-    """Cited ids known, at least one citation, every date/code/part/number present in the cited text."""
+def _codes(text: str) -> set[str]:
+    """Codes, part numbers and serials with hyphens and case ignored ("E-417" = "e417")."""
+    return {re.sub(r"[\s-]", "", t).upper() for p in (CODE, PART, SERIAL) for t in p.findall(text)}
+
+
+def cited_text(sentence: str, sources: dict[str, str]) -> tuple[list[str], str, str] | Verdict:
+    """(citations, body, cited text) of a sentence, or the failing Verdict when it cites nothing usable."""
     cites = list(dict.fromkeys(CITATION.findall(sentence)))
     if not cites:
         return Verdict(False, [], "cites no source")
@@ -66,24 +79,37 @@ def check_sentence(sentence: str, sources: dict[str, str], min_support: float = 
     body = strip_citations(sentence)
     if len(WORD.findall(body)) < 2:
         return Verdict(False, cites, "too short to say anything")
-    cited = " ".join(sources[c] for c in cites)
-    for pattern, label in ((DATE, "date"), (CODE, "code"), (PART, "part number")):
-        for token in pattern.findall(body):
-            if token not in cited:
-                return Verdict(False, cites, f"{label} {token} is not in {', '.join(cites)}")
-    scrubbed = PART.sub(" ", CODE.sub(" ", DATE.sub(" ", body)))
-    known = _numbers(PART.sub(" ", CODE.sub(" ", DATE.sub(" ", cited)))) | _numbers(cited)
+    return cites, body, " ".join(sources[c] for c in cites)
+
+
+def check_sentence(sentence: str, sources: dict[str, str], min_support: float = 0.5) -> Verdict:
+    """Cited ids known, every date/code/part/number in the cited text, and (min_support > 0) every claim supported."""
+    parts = cited_text(sentence, sources)
+    if isinstance(parts, Verdict):
+        return parts
+    cites, body, cited = parts
+    where = ", ".join(cites)
+    known_dates = dates_in(cited)
+    for token, candidates in date_mentions(body):
+        if not candidates & known_dates:
+            return Verdict(False, cites, f"date {token} is not in {where}")
+    body_scrubbed = scrub_dates(body)
+    known_codes = _codes(cited)
+    for pattern, label in ((CODE, "code"), (PART, "part number"), (SERIAL, "serial")):
+        for token in pattern.findall(body_scrubbed):
+            if re.sub(r"[\s-]", "", token).upper() not in known_codes:
+                return Verdict(False, cites, f"{label} {token} is not in {where}")
+    scrubbed = _unglue(SERIAL.sub(" ", PART.sub(" ", CODE.sub(" ", body_scrubbed))))
+    cited_plain = _unglue(scrub_dates(cited))
+    known = _numbers(SERIAL.sub(" ", PART.sub(" ", CODE.sub(" ", cited_plain)))) | _numbers(cited_plain)
+    known |= _numbers(_unglue(cited)) | years_in(cited)
     for number in _numbers(scrubbed):
         if number not in known:
-            return Verdict(False, cites, f"number {number} is not in {', '.join(cites)}")
-    words = [w.lower() for w in WORD.findall(body)]
-    specific = [w for w in words if w not in GENERIC]
-    if specific:
-        cited_lower = cited.lower()
-        supported = sum(1 for w in specific if w[:5] in cited_lower)
-        if supported / len(specific) < min_support:
-            missing = [w for w in specific if w[:5] not in cited_lower][:4]
-            return Verdict(False, cites, f"words not supported by the sources: {', '.join(missing)}")
+            return Verdict(False, cites, f"number {number} is not in {where}")
+    if min_support > 0:
+        why = unsupported_claim(scrub_dates(body), cited)
+        if why:
+            return Verdict(False, cites, why)
     return Verdict(True, cites)
 
 

@@ -10,7 +10,7 @@ from sdi.drafting.checker import GENERIC, WORD
 from sdi.drafting.sources import MAX_H_CHARS, SourceBook, data_text
 from sdi.drafting.types import Source
 from sdi.errors import SdiError
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 
 QUESTION_STOP = {"what", "when", "which", "where", "does", "did", "have", "has", "there", "this", "that", "with"}
 
@@ -87,9 +87,7 @@ def contact_names(db: MachineFile, customer_id: str | None) -> list[str]:
     """The customer's contact details that must not reach a prompt."""
     if not customer_id:
         return []
-    row = db.con.execute(
-        "SELECT contact_name, contact_email, contact_phone FROM customers WHERE customer_id = ?", [customer_id]
-    ).fetchone()
+    row = db.one("SELECT contact_name, contact_email, contact_phone FROM customers WHERE customer_id = ?", [customer_id])
     names = [v for v in (row or ()) if v]
     if row and row[0] and len(row[0].split()) > 1 and len(row[0].split()[-1]) > 3:
         names.append(row[0].split()[-1])  # a surname alone still names the person; a first name alone is too common

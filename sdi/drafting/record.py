@@ -7,16 +7,11 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sdi.audit import AuditLog, canonical, sha256_text
+from sdi.audit.log import AuditLog, canonical, sha256_text
 from sdi.drafting.prompts import PromptTemplate
 from sdi.drafting.types import Draft
 from sdi.llm.base import GenerationParams, Message, Usage
-from sdi.machine_file import MachineFile
-
-CONVERSATIONS = """
-CREATE TABLE IF NOT EXISTS conversations (
-    id VARCHAR PRIMARY KEY, opportunity_id VARCHAR, created_at TIMESTAMP, turns JSON)
-"""
+from sdi.store import MachineFile
 
 
 def record_draft(audit: AuditLog, draft: Draft, prompt: PromptTemplate, messages: list[Message],
@@ -46,18 +41,17 @@ def record_draft(audit: AuditLog, draft: Draft, prompt: PromptTemplate, messages
 
 def load_turns(db: MachineFile, conversation_id: str) -> tuple[str | None, list[dict[str, Any]]]:
     """(opportunity id, turns) of a conversation, or (None, []) if unknown."""
-    db.con.execute(CONVERSATIONS)
-    row = db.con.execute("SELECT opportunity_id, turns FROM conversations WHERE id = ?", [conversation_id]).fetchone()
+    row = db.one("SELECT opportunity_id, turns FROM conversations WHERE id = ?", [conversation_id])
     return (row[0], json.loads(row[1])) if row else (None, [])
 
 
 def save_turn(db: MachineFile, conversation_id: str | None, opportunity_id: str, turn: dict[str, Any]) -> str:
     """Append a question/answer turn; creates the conversation if needed and returns its id."""
-    db.con.execute(CONVERSATIONS)
     cid = conversation_id or "CV-" + uuid.uuid4().hex[:12]
     _, turns = load_turns(db, cid)
     turns.append(turn)
-    db.con.execute("DELETE FROM conversations WHERE id = ?", [cid])
-    db.con.execute("INSERT INTO conversations VALUES (?, ?, ?, ?)",
+    with db.transaction():
+        db.execute("DELETE FROM conversations WHERE id = ?", [cid])
+        db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?)",
                    [cid, opportunity_id, datetime.now(timezone.utc).replace(tzinfo=None), json.dumps(turns)])
     return cid

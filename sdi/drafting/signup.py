@@ -6,7 +6,7 @@ from typing import Any
 
 from sdi.drafting.checker import GENERIC
 from sdi.drafting.types import Source
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 
 
 def sign_up_sheet(db: MachineFile, serial: str, triggers: list[dict[str, Any]], recent: list[tuple[Source, str]],

@@ -8,25 +8,18 @@ from typing import Any
 from sdi.drafting.inert import data_text
 from sdi.drafting.pii import Redactor
 from sdi.drafting.types import Source
-from sdi.machine_file import MachineFile
+from sdi.format import fmt as _fmt
+from sdi.store import MachineFile
 
 MAX_H_CHARS = 320
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, list):
-        return ", ".join(_fmt(v) for v in value)
-    return str(value)
-
-
 def machine_fact(db: MachineFile, serial: str, as_of: date) -> tuple[str, list[str]] | None:
     """One sentence of master data for a machine and the records it comes from."""
-    row = db.con.execute(
+    row = db.one(
         "SELECT m.serial, m.model, m.install_date, m.year_of_manufacture, m.site, m.operating_hours, c.customer_id, "
         "c.name, c.territory FROM machines m LEFT JOIN customers c USING (customer_id) WHERE m.serial = ?", [serial]
-    ).fetchone()
+    )
     if not row:
         return None
     serial, model, installed, built, site, hours, customer_id, customer, territory = row
@@ -53,11 +46,8 @@ def machine_fact(db: MachineFile, serial: str, as_of: date) -> tuple[str, list[s
     return "; ".join(parts) + ".", ids
 
 
-def trigger_fact(trigger: dict[str, Any]) -> str:
-    """A trigger as readable, checkable text: what it found, the rule, its version, as-of date and records."""
-    from sdi.drafting.templates import trigger_sentence
-
-    finding = trigger_sentence(trigger, "x").removesuffix(" [x].")
+def trigger_fact(trigger: dict[str, Any], finding: str) -> str:
+    """A trigger as readable, checkable text: what it found (`finding`, uncited), the rule, its version, as-of date and records."""
     ids = trigger["evidence"]["source_ids"]
     shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
     return (f"{finding} (rule {trigger['rule_id']} v{trigger['rule_version']}, {trigger['campaign']}, "

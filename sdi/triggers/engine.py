@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 from sdi.triggers.facts import base_machines_sql, connected_sql
 from sdi.triggers.rules import RULE_IDS, RulesFile
-from sdi.triggers.sql import RULE_SQL
 
 
 @dataclass
@@ -23,10 +22,11 @@ class TriggerRun:
     machines: int
     triggers: list[dict[str, Any]] = field(default_factory=list)
     not_evaluable: list[dict[str, Any]] = field(default_factory=list)
+    rule_ids: tuple[str, ...] = RULE_IDS  # every registered rule, in run order (plug-ins after the shipped ones)
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Per rule: fired and not_evaluable machine counts."""
-        out = {r: {"fired": 0, "not_evaluable": 0} for r in RULE_IDS}
+        out = {r: {"fired": 0, "not_evaluable": 0} for r in self.rule_ids}
         for t in self.triggers:
             out[t["rule_id"]]["fired"] += 1
         for t in self.not_evaluable:
@@ -52,21 +52,21 @@ class TriggerRun:
 
 def prepare(db: MachineFile, as_of: date) -> int:
     """Create the temp tables every rule reads; returns the number of machines in service."""
-    db.con.execute(f"CREATE OR REPLACE TEMP TABLE _base AS {base_machines_sql(as_of)}")
-    db.con.execute(f"CREATE OR REPLACE TEMP TABLE _conn AS {connected_sql(as_of)}")
+    db.execute(f"CREATE OR REPLACE TEMP TABLE _base AS {base_machines_sql(as_of)}")
+    db.execute(f"CREATE OR REPLACE TEMP TABLE _conn AS {connected_sql(as_of)}")
     return db.scalar("SELECT count(*) FROM _base")
 
 
 def detect(db: MachineFile, rules: RulesFile, as_of: date) -> TriggerRun:
-    """Run all enabled rules as set-based queries; results sorted by serial then rule."""
+    """Run every registered, enabled rule as one set-based query; results sorted by serial then rule."""
     machines = prepare(db, as_of)
-    run = TriggerRun(as_of, rules.version, rules.sha256, machines)
+    run = TriggerRun(as_of, rules.version, rules.sha256, machines, rule_ids=rules.rule_ids)
     models = dict(db.sql("SELECT serial, model FROM _base"))
-    for rule_id in RULE_IDS:
-        rule = rules.rules[rule_id]
-        if not rule.enabled:
+    for rule in rules.registered:
+        rule_id, entry = rule.rule_id, rules.rules[rule.rule_id]
+        if not entry.enabled:
             continue
-        rows = db.sql(f"SELECT * FROM ({RULE_SQL[rule_id](rules, as_of)}) ORDER BY 1, 2")
+        rows = db.sql(f"SELECT * FROM ({rule.sql(rules, as_of)}) ORDER BY 1, 2")
         for serial, status, conditions, missing, source_ids, facts in rows:
             if status == "fired":
                 conds = json.loads(conditions)
@@ -74,9 +74,9 @@ def detect(db: MachineFile, rules: RulesFile, as_of: date) -> TriggerRun:
                     {
                         "trigger_id": f"{rule_id}:{serial}",
                         "rule_id": rule_id,
-                        "rule_version": rule.version,
+                        "rule_version": entry.version,
                         "rules_file_version": rules.version,
-                        "campaign": rule.campaign,
+                        "campaign": entry.campaign,
                         "serial": serial,
                         "model": models.get(serial),
                         "as_of": as_of.isoformat(),

@@ -11,20 +11,12 @@ from typing import Any
 import pyarrow as pa
 
 from sdi.errors import SdiError
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 from sdi.triggers.engine import TriggerRun
 from sdi.triggers.priority import machine_context, route, score
 from sdi.triggers.rules import RulesFile
 
 STATUSES = ("open", "in_progress", "won", "lost", "dismissed", "resolved")
-
-DDL = """
-CREATE TABLE IF NOT EXISTS opportunities (
-    id VARCHAR PRIMARY KEY, serial VARCHAR, campaign VARCHAR, status VARCHAR, trigger_state VARCHAR,
-    priority DOUBLE, territory VARCHAR, owner VARCHAR, owner_role VARCHAR, channel VARCHAR,
-    first_seen DATE, last_seen DATE, resolved_on DATE, data JSON)
-"""
-
 
 SCHEMA = pa.schema(
     [("id", pa.string()), ("serial", pa.string()), ("campaign", pa.string()), ("status", pa.string()),
@@ -106,7 +98,6 @@ def build(db: MachineFile, rules: RulesFile, run: TriggerRun) -> list[dict[str, 
 
 def sync(db: MachineFile, computed: list[dict[str, Any]], as_of: date) -> SyncCounts:
     """Store opportunities; keep people's statuses; mark (never delete) those whose triggers no longer hold."""
-    db.con.execute(DDL)
     existing = {r[0]: r[1:] for r in db.sql("SELECT id, status, trigger_state, first_seen FROM opportunities")}
     new = reopened = 0
     rows: dict[str, list[Any]] = {name: [] for name in COLUMNS}
@@ -128,32 +119,36 @@ def sync(db: MachineFile, computed: list[dict[str, Any]], as_of: date) -> SyncCo
             rows[name].append(value)
     current = {o["id"] for o in computed}
     gone = sorted(i for i, (_, state, _) in existing.items() if state == "active" and i not in current)
-    db.con.execute("BEGIN TRANSACTION")
-    try:
-        db.con.register("_opps", pa.table(rows, schema=SCHEMA))
-        db.con.execute("DELETE FROM opportunities WHERE id IN (SELECT id FROM _opps)")
-        db.con.execute("INSERT INTO opportunities SELECT * FROM _opps")
-        db.con.unregister("_opps")
+    with db.transaction():
+        with db.registered("_opps", pa.table(rows, schema=SCHEMA)):
+            db.execute("DELETE FROM opportunities WHERE id IN (SELECT id FROM _opps)")
+            db.execute("INSERT INTO opportunities SELECT * FROM _opps")
         if gone:
-            db.con.register("_gone", pa.table({"id": gone}))
-            db.con.execute(
-                "UPDATE opportunities SET trigger_state = 'resolved', resolved_on = ?, "
-                "status = CASE WHEN status = 'open' THEN 'resolved' ELSE status END WHERE id IN (SELECT id FROM _gone)",
-                [as_of],
-            )
-            db.con.unregister("_gone")
-        db.con.execute("COMMIT")
-    except BaseException:
-        db.con.execute("ROLLBACK")
-        raise
+            with db.registered("_gone", pa.table({"id": gone})):
+                db.execute(
+                    "UPDATE opportunities SET trigger_state = 'resolved', resolved_on = ?, "
+                    "status = CASE WHEN status = 'open' THEN 'resolved' ELSE status END WHERE id IN (SELECT id FROM _gone)",
+                    [as_of],
+                )
     return SyncCounts(new, len(computed) - new, reopened, len(gone))
+
+
+def insert_lead_opportunity(
+    db: MachineFile, *, opportunity_id: str, serial: str, campaign: str, trigger_state: str, priority: float,
+    territory: str | None, owner: str, owner_role: str, channel: str, seen_on: date, record: dict[str, Any],
+) -> None:
+    """Store the open opportunity a technician lead creates (first and last seen on the report's day)."""
+    db.execute(
+        f"INSERT INTO opportunities ({', '.join(COLUMNS)}) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+        [opportunity_id, serial, campaign, trigger_state, priority, territory, owner, owner_role, channel, seen_on,
+         seen_on, json.dumps(record, sort_keys=True, default=str)],
+    )
 
 
 def list_opportunities(
     db: MachineFile, territory: str | None = None, owner: str | None = None, include_closed: bool = False
 ) -> list[dict[str, Any]]:
     """Stored opportunities, best first."""
-    db.con.execute(DDL)
     where, params = [], []
     if not include_closed:
         where.append("(trigger_state IN ('active', 'lead') OR status = 'in_progress') AND status NOT IN ('won', 'lost', 'dismissed')")
@@ -179,18 +174,14 @@ def set_status(db: MachineFile, opp_id: str, status: str) -> None:
     """Move an opportunity through its workflow (open, in_progress, won, lost, dismissed)."""
     if status not in STATUSES:
         raise SdiError(f"unknown status {status!r}", f"use one of {', '.join(STATUSES)}")
-    db.con.execute(DDL)
     if db.scalar("SELECT count(*) FROM opportunities WHERE id = ?", [opp_id]) == 0:
         raise SdiError(f"no opportunity {opp_id}", "list them with: sdi opportunities")
-    db.con.execute("UPDATE opportunities SET status = ? WHERE id = ?", [status, opp_id])
+    db.execute("UPDATE opportunities SET status = ? WHERE id = ?", [status, opp_id])
 
 
 def get_opportunity(db: MachineFile, opp_id: str) -> dict[str, Any] | None:
     """One stored opportunity with its current status, or None."""
-    db.con.execute(DDL)
-    row = db.con.execute(
-        "SELECT data, status, trigger_state, resolved_on FROM opportunities WHERE id = ?", [opp_id]
-    ).fetchone()
+    row = db.one("SELECT data, status, trigger_state, resolved_on FROM opportunities WHERE id = ?", [opp_id])
     if not row:
         return None
     record = json.loads(row[0])
@@ -200,7 +191,6 @@ def get_opportunity(db: MachineFile, opp_id: str) -> dict[str, Any] | None:
 
 def opportunities_for_machine(db: MachineFile, serial: str) -> list[dict[str, Any]]:
     """Active opportunities of one machine."""
-    db.con.execute(DDL)
     ids = [r[0] for r in db.sql(
         "SELECT id FROM opportunities WHERE serial = ? AND trigger_state IN ('active', 'lead') ORDER BY priority DESC", [serial])]
     return [o for o in (get_opportunity(db, i) for i in ids) if o]

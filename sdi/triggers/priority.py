@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 from sdi.triggers.facts import d
 from sdi.triggers.rules import RulesFile
 
@@ -35,23 +35,9 @@ def machine_context(db: MachineFile, as_of: date) -> dict[str, dict[str, Any]]:
     return {row[0]: dict(zip(keys, row[1:])) for row in db.sql(query)}
 
 
-def urgency(trigger: dict[str, Any]) -> float:
-    """How pressing the primary trigger is, 0..1."""
-    cond = trigger["condition"]
-    rule = trigger["rule_id"]
-    if rule in ("contract_renewal", "warranty_sla"):
-        return round(1 - cond["value"] / cond["threshold"], 3)
-    if rule == "error_pattern":
-        return 1.0
-    if rule == "maintenance_due":
-        return round(min(1.0, 0.5 + (cond["value"] / cond["threshold"] - 1)), 3)
-    if rule in ("wear", "end_of_life"):
-        return 0.6
-    return 0.3
-
-
 def score(rules: RulesFile, ctx: dict[str, Any], primary: dict[str, Any]) -> tuple[float, dict[str, float]]:
-    """Priority 0..100 and its factors (each 0..1) so the number can be explained."""
+    """Priority 0..100 and its factors (each 0..1) so the number can be explained; urgency is the primary
+    trigger's rule's own measure of how pressing it is."""
     p = rules.priority
     fault_ratio = (ctx["faults"] or 0) / ctx["model_faults"] if ctx["model_faults"] else 0.0
     factors = {
@@ -59,7 +45,7 @@ def score(rules: RulesFile, ctx: dict[str, Any], primary: dict[str, Any]) -> tup
         "age": min(1.0, (ctx["age_years"] or 0) / p.age_cap_years),
         "fault_rate": min(1.0, fault_ratio / p.fault_ratio_cap),
         "service_history": min(1.0, ctx["service_records_3y"] / p.service_records_cap),
-        "urgency": urgency(primary),
+        "urgency": rules.rule(primary["rule_id"]).urgency(primary),
     }
     factors = {k: round(v, 3) for k, v in factors.items()}
     return round(sum(p.weights[k] * v for k, v in factors.items()), 1), factors

@@ -7,16 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sdi.audit import AuditLog
-from sdi.machine_file import MachineFile
+from sdi.audit.log import AuditLog
+from sdi.store import MachineFile
 from sdi.triggers import opportunities
 from sdi.triggers.engine import TriggerRun, detect
 from sdi.triggers.rules import RulesFile, load_rules
-
-RUNS_DDL = """
-CREATE TABLE IF NOT EXISTS trigger_runs (
-    as_of DATE, rules_version VARCHAR, rules_sha256 VARCHAR, machines BIGINT, counts JSON, stored BOOLEAN)
-"""
 
 
 @dataclass
@@ -38,11 +33,7 @@ def run_triggers(db: MachineFile, home: Path, as_of: date | None = None, store: 
     sync = None
     if store:
         sync = opportunities.sync(db, opportunities.build(db, rules, run), as_of)
-    db.con.execute(RUNS_DDL)
-    db.con.execute(
-        "INSERT INTO trigger_runs VALUES (?, ?, ?, ?, ?, ?)",
-        [as_of, rules.version, rules.sha256, run.machines, json.dumps(run.counts(), sort_keys=True), store],
-    )
+    record_run(db, run, rules, stored=store)
     counts = run.counts()
     AuditLog(home).append("triggers_run", {
         "as_of": as_of.isoformat(), "rules_version": rules.version, "rules_sha256": rules.sha256, "machines": run.machines,
@@ -51,8 +42,15 @@ def run_triggers(db: MachineFile, home: Path, as_of: date | None = None, store: 
     return StageResult(run, sync, rules)
 
 
+def record_run(db: MachineFile, run: TriggerRun, rules: RulesFile, *, stored: bool) -> None:
+    """Log a detection run in trigger_runs (as-of date, rules version, counts, whether opportunities were synced)."""
+    db.execute(
+        "INSERT INTO trigger_runs VALUES (?, ?, ?, ?, ?, ?)",
+        [run.as_of, rules.version, rules.sha256, run.machines, json.dumps(run.counts(), sort_keys=True), stored],
+    )
+
+
 def ensure_opportunities(db: MachineFile, home: Path) -> None:
     """Run detection once if opportunities were never computed for this machine file."""
-    db.con.execute(opportunities.DDL)
     if db.scalar("SELECT count(*) FROM opportunities") == 0:
         run_triggers(db, home)

@@ -55,7 +55,10 @@ def llama_server() -> Iterator[str]:
     proc.wait(timeout=30)
 
 
-@pytest.fixture(params=["fake", "template", "smollm2", "openai"])
+LANGCHAIN_FAKE = "langchain:langchain_core.language_models.fake_chat_models:FakeListChatModel"
+
+
+@pytest.fixture(params=["fake", "template", "smollm2", "openai", "langchain-fake", "langchain-openai"])
 def backend(request: pytest.FixtureRequest) -> ChatBackend:
     if request.param == "fake":
         return FakeBackend(["A technician checks the hydraulic oil level [T1]."])
@@ -63,13 +66,19 @@ def backend(request: pytest.FixtureRequest) -> ChatBackend:
         return TemplateBackend()
     if request.param == "smollm2":
         return load_backend("smollm2")
+    if request.param == "langchain-fake":  # cycles its replies and streams them piece by piece
+        return load_backend(LANGCHAIN_FAKE, {"responses": ["A technician checks the hydraulic oil level [T1]."]})
+    if request.param == "langchain-openai":
+        return load_backend("langchain:langchain_openai:ChatOpenAI", {
+            "base_url": request.getfixturevalue("llama_server"), "api_key": "not-needed-on-loopback",
+            "model": "smollm2", "max_retries": 0, "timeout": 120})
     return load_backend(f"openai:{request.getfixturevalue('llama_server')}#smollm2")
 
 
 def test_backend_contract(backend: ChatBackend) -> None:
     params = GenerationParams(max_tokens=24)
     assert isinstance(backend, ChatBackend)
-    assert backend.info.backend in ("fake", "template", "smollm2", "openai") and backend.info.name
+    assert backend.info.backend in ("fake", "template", "smollm2", "openai", "langchain") and backend.info.name
     pieces = list(backend.stream(MESSAGES, params))
     assert all(isinstance(p, str) for p in pieces)
     text = "".join(pieces)
@@ -100,7 +109,9 @@ def test_grammar_constrains_the_local_model() -> None:
 @pytest.mark.parametrize(
     "spec,words",
     [("gpt4", "is not a backend"), ("gguf:/nowhere/model.gguf", "model file not found"),
-     ("openai:ftp://x", "is not a backend")],
+     ("openai:ftp://x", "is not a backend"), ("langchain:no_such_package.chat:Model", "cannot import"),
+     ("langchain:langchain_core.messages:NoSuchChat", "has no class"),
+     ("langchain:langchain_core.messages:AIMessage", "is not a LangChain chat model")],
 )
 def test_bad_backend_config_says_how_to_fix_it(spec: str, words: str) -> None:
     with pytest.raises(SdiError) as err:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from sdi.config import Settings, load_settings
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 
 MACHINES = 300
 SEED = 7
@@ -28,9 +28,9 @@ def base_home() -> Path:
     """The demo base (300 machines, triggers run), built once per test process."""
     if "base" in _cache:
         return _cache["base"]
-    from connectors import demo
+    from sdi.demo import generator as demo
     from connectors.ingest import ingest
-    from sdi.demo_run import generate_demo_files
+    from sdi.demo.run import generate_demo_files
     from sdi.progress import Progress
     from sdi.triggers.service import run_triggers
 
@@ -53,7 +53,7 @@ def build_index(home: Path) -> None:
     from retrieval.indexer import run_index
     from retrieval.retriever import catalog_dir
     from retrieval.vector_store import open_store
-    from sdi.users import _demo_people
+    from sdi.access.users import _demo_people
 
     scratch = _root / f"index-scratch-{home.name}"
     scratch.mkdir()
@@ -100,7 +100,7 @@ class People:
 
 def make_people(db: MachineFile) -> People:
     """One user per role (the demo's) plus a rep of another territory and a technician with one other machine."""
-    from sdi.users import add_user, create_demo_users
+    from sdi.access.users import add_user, create_demo_users
 
     demo = create_demo_users(db)
     tokens = {role: token for _, role, token in demo}

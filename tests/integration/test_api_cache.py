@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from sdi.api.app import create_app
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 from tests.integration.api_base import LiveServer, People, fresh_home, make_people, settings_for
 
 

@@ -1,4 +1,4 @@
-"""`sdi serve` and `sdi users …` as a person runs them (through api_cli.register, the hook sdi.cli wires in)."""
+"""`sdi serve` and `sdi users …` as a person runs them (through sdi.cli.serve.register, which sdi.cli.main wires in)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 from tests.integration.api_base import People, fresh_home, make_people, settings_for
 
 ROLES = ("sales_rep", "technician", "compliance", "admin")

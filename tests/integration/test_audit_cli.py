@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sdi.audit import AuditLog, canonical, entry_hash, sha256_text
+from sdi.audit.log import AuditLog, canonical, entry_hash, sha256_text
 from tests.unit.test_audit import MESSAGES, draft_payload
 
 SDI = str(Path(sys.executable).parent / "sdi")

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sdi.audit import AuditLog
-from sdi.machine_file import MachineFile
-from sdi.permissions import exposed_paths
+from sdi.audit.log import AuditLog
+from sdi.store import MachineFile
+from sdi.store.files import exposed_paths
 from tests.unit.test_audit import draft_payload
 
 SDI = str(Path(sys.executable).parent / "sdi")

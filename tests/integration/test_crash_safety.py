@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from connectors.demo import generate
-from sdi.audit import AuditLog
-from sdi.machine_file import MachineFile
+from sdi.demo.generator import generate
+from sdi.audit.log import AuditLog
+from sdi.store import MachineFile
 from sdi.models import ENTITIES, ENTITY_ORDER
-from sdi.permissions import exposed_paths
+from sdi.store.files import exposed_paths
 
 SDI = str(Path(sys.executable).parent / "sdi")
 INGEST_ENV = {"SDI_INGEST_BATCH_ROWS": "20000", "SDI_DB_THREADS": "2"}
@@ -88,7 +88,7 @@ def test_killed_ingest_then_rerun_equals_an_uninterrupted_import(tmp_path: Path,
 
 INDEX_SMALL_BATCHES = (
     "import sys, retrieval.indexer as ix; ix.EMBED_BATCH = 16; sys.argv = ['sdi', 'index', '--no-documents']; "
-    "from sdi.cli import main; main()"
+    "from sdi.cli.main import main; main()"
 )
 
 
@@ -130,7 +130,7 @@ def test_killed_index_then_rerun_equals_an_uninterrupted_index(tmp_path: Path, s
 
 
 APPEND_LOOP = (
-    "import sys; from pathlib import Path; from sdi.audit import AuditLog; log = AuditLog(Path(sys.argv[1]))\n"
+    "import sys; from pathlib import Path; from sdi.audit.log import AuditLog; log = AuditLog(Path(sys.argv[1]))\n"
     "for i in range(100000):\n"
     "    e = log.append('run', {'i': i, 'pad': 'x' * 3000})\n"
     "    print(e['id'], file=sys.stderr, flush=True)\n"

@@ -11,14 +11,14 @@ from string import Template
 import pytest
 
 from connectors.ingest import ingest
-from sdi.audit import AuditLog, canonical, sha256_text
+from sdi.audit.log import AuditLog, canonical, sha256_text
 from sdi.config import load_settings
 from sdi.drafting.checker import check_sentence
 from sdi.drafting.service import DraftService, NotFound
 from sdi.drafting.types import Draft
 from sdi.errors import SdiError
 from sdi.llm.fake import FakeBackend
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 from sdi.triggers.opportunities import list_opportunities
 
 SDI = str(Path(sys.executable).parent / "sdi")

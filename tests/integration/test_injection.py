@@ -16,13 +16,13 @@ from playwright.sync_api import Browser, expect
 
 from connectors.ingest import ingest
 from eval.injection_eval import Note, load_notes
-from sdi.audit import AuditLog, canonical
+from sdi.audit.log import AuditLog, canonical
 from sdi.drafting.checker import CITATION, check_sentence
 from sdi.drafting.service import DraftService
 from sdi.drafting.types import Draft
 from sdi.llm.base import GenerationParams, Message
 from sdi.llm.fake import FakeBackend
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 from tests.integration.api_base import LiveServer, People, build_index, fresh_home, make_people, settings_for
 from tests.integration.test_ui_browser import _page
 
@@ -45,7 +45,7 @@ def base() -> dict[str, Any]:
     home = fresh_home("injection")
     settings = settings_for(home)
     with MachineFile(settings.db_path) as db:
-        from sdi.users import _demo_people
+        from sdi.access.users import _demo_people
 
         territory = _demo_people(db)["territory"]
         serials = [r[0] for r in db.sql(

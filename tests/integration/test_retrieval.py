@@ -15,14 +15,14 @@ import numpy as np
 import pytest
 
 from retrieval.catalog import Catalog, Filters
-from retrieval.cli import render_hits
+from retrieval.render import render_hits
 from retrieval.embedder import SentenceTransformerEmbedder, get_embedder
 from retrieval.indexer import IndexReport, run_index
 from retrieval.retriever import Retriever, opportunity_queries
 from retrieval.search import Searcher
 from retrieval.vector_store import ChromaStore, EmbeddedChromaStore, ServerChromaStore
 from sdi.errors import SdiError
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 from tests.conftest import Exports
 from tests.contracts.chroma_server import chroma_server  # noqa: F401 - the session fixture
 
@@ -334,7 +334,7 @@ def test_cli_index_and_search(tmp_path: Path, sdi_env: dict[str, str]) -> None:
 
 
 def test_demo_query_set_is_labelled_by_rules_over_the_data(tmp_path: Path) -> None:
-    from connectors import demo
+    from sdi.demo import generator as demo
     from connectors.ingest import ingest
     from eval.retrieval_eval import TYPE_QUERIES, VIBRATION_QUERY, _contains, build_demo_queries
 

@@ -14,7 +14,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from sdi.api.routes import ROUTERS
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 from tests.integration.api_base import fresh_home, make_people, settings_for
 
 OPERATIONS = sorted({(method, re.sub(r":\w+}", "}", route.path)) for router in ROUTERS for route in router.routes

@@ -9,7 +9,7 @@ import pytest
 
 from connectors.ingest import ingest
 from sdi.errors import SdiError
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 from sdi.triggers.engine import TriggerRun, detect
 from sdi.triggers.opportunities import list_opportunities, set_status
 from sdi.triggers.rules import load_rules, parse_rules

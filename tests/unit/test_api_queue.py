@@ -16,9 +16,9 @@ from sdi.api.queue import DraftingUnavailable, QueueFull, WorkQueue
 from sdi.config import load_settings
 from sdi.drafting.service import NotFound
 from sdi.drafting.types import Check, Draft, Sentence, Source
-from sdi.leads import create_lead
-from sdi.machine_file import MachineFile
-from sdi.users import add_user
+from sdi.triggers.leads import create_lead
+from sdi.store import MachineFile
+from sdi.access.users import add_user
 
 
 class FakeDrafts:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from sdi.audit import (
+from sdi.audit.log import (
     GENESIS,
     AuditDamaged,
     AuditLog,
@@ -24,8 +24,8 @@ from sdi.audit import (
     sha256_text,
     verify_lines,
 )
-from sdi.audit_bundle import export_bundle, verify_bundle
-from sdi.permissions import exposed_paths, private_umask, secure_tree
+from sdi.audit.bundle import export_bundle, verify_bundle
+from sdi.store.files import exposed_paths, private_umask, secure_tree
 
 MESSAGES = [
     {"role": "system", "content": "You are a service advisor. Cite sources as [T1] or [H1]."},
@@ -324,7 +324,7 @@ def test_secure_tree_makes_everything_owner_only(tmp_path: Path) -> None:
 
 def test_private_umask_applies_to_new_files() -> None:
     code = (
-        "import os, stat, tempfile, pathlib; from sdi.permissions import private_umask; os.umask(0o022); "
+        "import os, stat, tempfile, pathlib; from sdi.store.files import private_umask; os.umask(0o022); "
         "old = private_umask(); d = pathlib.Path(tempfile.mkdtemp()); (d / 'f').write_text('x'); (d / 's').mkdir(); "
         "print(oct(old), oct(stat.S_IMODE((d / 'f').stat().st_mode)), oct(stat.S_IMODE((d / 's').stat().st_mode)))"
     )

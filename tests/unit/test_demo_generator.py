@@ -15,7 +15,7 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from connectors import demo
+from sdi.demo import generator as demo
 
 N = 300
 AS_OF = demo.DEFAULT_AS_OF

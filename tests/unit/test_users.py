@@ -6,9 +6,9 @@ import hashlib
 
 import pytest
 
-from sdi import users
+from sdi.access import users
 from sdi.errors import SdiError
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 
 
 @pytest.fixture()

@@ -10,9 +10,9 @@ from fastapi.responses import StreamingResponse
 
 from sdi.api.deps import Briefer, Db, Drafter, State, not_found
 from sdi.api.schemas import AskRequest, DraftPublic, TalkingPointsRequest
-from sdi.api.scope import can_see_machine, can_see_opportunity
+from sdi.api.scope import can_see_machine, can_see_opportunity, shows_contacts
 from sdi.api.sse import sse_response
-from sdi.users import User
+from sdi.access.users import User
 
 router = APIRouter(tags=["drafts"])
 SSE = {200: {"content": {"text/event-stream": {}},
@@ -41,7 +41,7 @@ Serial = Annotated[str, Depends(visible_machine)]
 
 
 def _kwargs(user: User) -> dict[str, Any]:
-    return {"user": user.name, "reveal_contacts": user.role != "compliance"}
+    return {"user": user.name, "reveal_contacts": shows_contacts(user)}
 
 
 async def _run(state: State, call: Callable[[Any], Any]) -> dict[str, Any]:

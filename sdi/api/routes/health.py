@@ -7,19 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 
 from sdi import __version__
+from sdi.access.policy import ABILITIES
 from sdi.api.deps import CurrentUser, State
 from sdi.api.schemas import Health
 
 router = APIRouter(tags=["health"])
-
-ABILITIES = {
-    "sales_rep": ["opportunities", "why", "ask", "talking_points", "briefings", "machines", "outcomes", "leads_read"],
-    "technician": ["opportunities", "why", "ask", "talking_points", "briefings", "machines", "outcomes", "leads"],
-    "compliance": ["opportunities", "machines", "drafts", "audit", "leads_read"],
-    "admin": ["opportunities", "why", "ask", "talking_points", "briefings", "machines", "outcomes", "leads",
-              "drafts", "audit", "users", "data"],
-}
-
 
 @router.get("/health", response_model=Health)
 def health(state: State) -> dict[str, Any]:

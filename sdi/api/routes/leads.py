@@ -7,22 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import FileResponse
 
-from sdi import leads as leads_service
+from sdi.triggers import leads as leads_service
 from sdi.api.deps import Db, LeadReporter, Reader, State, audit_action, not_found
 from sdi.api.opportunity_view import get_visible
 from sdi.api.schemas import LeadCreate, LeadList, LeadPublic
-from sdi.api.scope import can_see_machine, opportunity_clause
-from sdi.users import User
+from sdi.api.scope import can_see_machine, lead_clause, reported_by
+from sdi.access.users import User
 
 router = APIRouter(prefix="/api/leads", tags=["leads"])
 LeadId = Annotated[str, Path(max_length=40)]
-
-
-def _lead_scope(user: User) -> tuple[str, list[Any]]:
-    scope, params = opportunity_clause(user)
-    if user.role == "technician":
-        return f"(l.reporter = ? OR {scope})", [user.name, *params]
-    return scope, params
 
 
 @router.post("", response_model=LeadPublic, status_code=status.HTTP_201_CREATED)
@@ -45,7 +38,7 @@ def report_lead(body: LeadCreate, user: LeadReporter, db: Db, state: State) -> d
 @router.get("", response_model=LeadList)
 def list_leads(user: Reader, db: Db, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """Leads in your scope (technicians: those they reported or own), newest first, with report-to-first-action figures."""
-    where, params = _lead_scope(user)
+    where, params = lead_clause(user)
     items = leads_service.list_leads(db, where, params, limit)
     return {"items": items, "stats": leads_service.stats(items)}
 
@@ -54,8 +47,7 @@ def _visible_lead(db: Db, user: User, lead_id: str) -> dict[str, Any]:
     lead = leads_service.get_lead(db, lead_id)
     if lead is None:
         raise not_found("lead")
-    mine = user.role == "technician" and lead["reporter"] == user.name
-    if not mine and get_visible(db, user, lead["opportunity_id"]) is None:
+    if not reported_by(user, lead) and get_visible(db, user, lead["opportunity_id"]) is None:
         raise not_found("lead")
     return lead
 

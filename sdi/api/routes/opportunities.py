@@ -6,15 +6,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from sdi import leads as leads_service
-from sdi import outcomes as outcome_service
+from sdi.triggers import leads as leads_service
+from sdi.triggers import outcomes as outcome_service
 from sdi.api.deps import Db, Reader, State, Writer, audit_action, not_found
 from sdi.api.opportunity_view import OpportunityFilter, facets, get_visible, list_visible
 from sdi.api.schemas import OpportunityPage, OpportunityPublic, OutcomeCreate, OutcomePublic, StatusUpdate, Text
 from sdi.api.scope import can_see_opportunity, may_act_on
-from sdi.machine_file import MachineFile
+from sdi.store import MachineFile
 from sdi.triggers.opportunities import set_status
-from sdi.users import User
+from sdi.access.users import User
 
 router = APIRouter(prefix="/api/opportunities", tags=["opportunities"])
 Str = Annotated[Text | None, Query(max_length=200)]

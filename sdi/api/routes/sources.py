@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from sdi import leads as leads_service
+from sdi.triggers import leads as leads_service
 from sdi.api.deps import Db, Reader, not_found
 from sdi.api.machine_view import source_record
 from sdi.api.opportunity_view import get_visible
 from sdi.api.scope import can_see_machine, opportunity_clause
-from sdi.machine_file import MachineFile
-from sdi.users import User
+from sdi.store import MachineFile
+from sdi.access.users import User
 
 router = APIRouter(prefix="/api/sources", tags=["sources"])
 

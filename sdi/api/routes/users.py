@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, status
 
-from sdi import users as user_service
+from sdi.access import users as user_service
 from sdi.api.deps import Admin, Db, State, audit_action, not_found
 from sdi.api.schemas import Message, UserCreate, UserCreated, UserPublic
 

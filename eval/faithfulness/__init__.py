@@ -1,0 +1,1 @@
+"""The faithfulness set: labelled model sentences over service records (see LABELLING.md)."""

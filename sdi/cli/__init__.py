@@ -1,0 +1,1 @@
+"""The `sdi` command line: one thin module per command family."""

@@ -1,0 +1,1 @@
+"""The demo installed base: generator, realistic note texts, and the `sdi demo` run."""

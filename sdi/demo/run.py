@@ -1,0 +1,102 @@
+"""`sdi demo`: generate the demo installed base, import it through the customer's connector path, assess it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+from sdi.config import Settings
+from sdi.store import MachineFile
+from sdi.progress import Progress
+
+PARAMS_FILE = ".params.json"
+
+
+def _generator_hash() -> str:
+    """Hash of the generator's source: any change to it means the cached files are stale."""
+    folder = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in ("generator.py", "text.py"):
+        path = folder / name
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def generate_demo_files(out_dir: Path, machines: int, seed: int, as_of: date, progress: Progress) -> Path:
+    """Write the demo exports and mapping (reused when already generated with the same parameters)."""
+    from sdi.demo import generator as demo
+
+    params = {"machines": machines, "seed": seed, "as_of": as_of.isoformat(), "generator": _generator_hash()}
+    stamp = out_dir / PARAMS_FILE
+    mapping = out_dir / "mapping.yaml"
+    if stamp.is_file() and mapping.is_file() and json.loads(stamp.read_text()) == params:
+        progress(f"demo files for {machines:,} machines (seed {seed}) already in {out_dir}: reusing them")
+        return mapping
+    out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    progress(f"generating a demo installed base of {machines:,} machines (seed {seed}, as of {as_of}) in {out_dir}")
+    demo.generate(out_dir, machines=machines, seed=seed, as_of=as_of, progress=progress)
+    stamp.write_text(json.dumps(params))
+    return mapping
+
+
+def index_history(settings: Settings, db: MachineFile, progress: Progress) -> None:
+    """Index the service histories (what `sdi index` does) so drafts can cite them."""
+    from retrieval.render import render_index
+    from retrieval.embedder import get_embedder
+    from retrieval.indexer import run_index
+    from retrieval.retriever import catalog_dir
+    from retrieval.vector_store import open_store
+
+    progress("indexing service histories for cited drafts (sdi index): loading the embedding model")
+    store = open_store(settings.vector_store, settings.vector_dir)
+    report = run_index(db, store, get_embedder(settings.embedding_model), catalog_dir(settings),
+                       settings.documents_dir, progress)
+    print(render_index(report.to_dict()))
+
+
+def run_demo(settings: Settings, *, machines: int, seed: int, as_of: date | None, serve: bool) -> None:
+    """The whole demo pipeline, printing what happened at each step."""
+    from sdi.demo import generator as demo
+    from connectors.ingest import ingest
+    from sdi.audit.log import AuditLog
+    from connectors.report import render_ingest
+    from sdi.triggers.assess import assess, render
+    from sdi.triggers.opportunities import list_opportunities
+    from sdi.triggers.render import render_opportunities, render_run
+    from sdi.triggers.rules import load_rules
+    from sdi.triggers.service import run_triggers
+
+    progress = Progress()
+    as_of = as_of or demo.DEFAULT_AS_OF
+    mapping = generate_demo_files(settings.demo_dir, machines, seed, as_of, progress)
+    progress(f"importing through the customer's connector path: sdi ingest {mapping}")
+    with MachineFile(settings.db_path, settings.db_threads, settings.db_memory_limit) as db:
+        report = ingest(db, mapping, batch_rows=settings.ingest_batch_rows, progress=progress)
+        AuditLog(settings.home).append("ingest", report.audit_payload(), user="demo")
+        print(render_ingest(report, show=5))
+        print()
+        print(render(assess(db, load_rules(settings.home), as_of)))
+        print()
+        progress("detecting triggers over the whole base and merging them into opportunities")
+        result = run_triggers(db, settings.home, as_of, store=True)
+        print(render_run(result))
+        print()
+        print(render_opportunities(list_opportunities(db), limit=15))
+        print()
+        index_history(settings, db, progress)
+        from sdi.access.users import create_demo_users
+
+        logins = create_demo_users(db)
+        print()
+        print("Demo users (one per role; the token is their password — keep it):")
+        for name, role, token in logins:
+            print(f"  {role:<11} {name:<22} token {token}")
+        print(f"\nState is in {settings.home.resolve()} — try: sdi opportunities --territory DE-North · "
+              "sdi why OPP-… · sdi brief SERIAL · sdi assess · sdi audit verify")
+        if serve:
+            from sdi.api.server import serve_app
+
+            serve_app(settings, db=db, logins=logins)

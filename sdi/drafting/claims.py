@@ -1,0 +1,504 @@
+"""Claim support: who did what to which part (side, state, negation) must be said by the cited text."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+# Abbreviations and spellings read as written out (applied to sentence and source alike, lowercase).
+ABBREVIATIONS: tuple[tuple[str, str], ...] = (
+    (r"\bl/h\b|\blh\b|\bleft[- ]hand\b", "left"), (r"\br/h\b|\brh\b|\bright[- ]hand\b", "right"),
+    (r"\bc/o\b|\bchange[ds]? out\b|\bchanging out\b", "replace"), (r"\bu/s\b|\bunserviceable\b", "broken"),
+    (r"\bw/o\b", "without"), (r"\bw/", "with "), (r"\ba/c\b", "aircon"), (r"\bp/n\b|\bpn\b", "part"),
+    (r"\bcyls?\b", "cylinder"), (r"\bhyd\b", "hydraulic"), (r"\brepl\b", "replace"), (r"\bchk\b", "check"),
+    (r"\badj\b", "adjust"), (r"\binsp\b", "inspection"), (r"\bcust\b\.?", "customer"), (r"\bmaint\b", "maintenance"),
+    (r"\bpress\.", "pressure"), (r"\btemp\b", "temperature"), (r"\bvib\b", "vibration"), (r"\beng\b", "engine"),
+    (r"\bpwr\b", "power"), (r"\bprot\.", "protective"), (r"\bapprox\b\.?", "approximately"), (r"\bassy\b", "assembly"),
+    (r"(?<=\d)\s*(?:h|hrs?|hours?)\b", " hours"), (r"\s*(?:%|per ?cent\b)", " percent"),
+    (r"(?<=\d)\s*(?:min|mins|minutes?)\b", " minutes"), (r"\bmaintain(?:ed|ing|s)?\b", "maintenance"),
+    (r"\bno (?:signal|output|power|pressure|response)\b", "fault"), (r"\boverheat(?:ing|ed|s)?\b", "high temperature"),
+    (r"\bcent(?:red|ered|ring|ering)\b", "aligned"), (r"\bn't\b", " not"), (r"\bwon't\b", "will not"), (r"\bcan't\b", "can not"),
+)
+_ABBR = tuple((re.compile(p), r) for p, r in ABBREVIATIONS)
+TOKEN = re.compile(r"[a-z][a-z0-9]*(?:'s)?|\d+(?:[.,]\d+)?|[.,;:!?()]")
+
+# Action classes: stems (after `stem`) that name the action.
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "replace": ("replac", "swap", "fit", "fitt", "refit", "changeout", "install", "renew", "exchang", "chang"),
+    "fix": ("fix", "resolv", "rectif", "sort"),
+    "repair": ("repair", "rebuild", "rebuilt", "weld", "patch", "mend", "overhaul"),
+    "upkeep": ("adjust", "clean", "greas", "lubricat", "top", "topp", "calibrat", "tighten", "reset", "sharpen",
+               "align", "realign", "flush", "drain", "recharg", "charg", "bled", "bleed", "jump"),
+    "check": ("check", "inspect", "inspection", "test", "tested", "measur", "examin", "verif", "diagnos", "monitor",
+              "recheck", "assess"),
+    "recommend": ("recommend", "recommendation", "suggest", "advis", "advic", "propos", "urg"),
+    "ask": ("ask", "request", "want", "inquir", "enquir", "interest"),
+    "consider": ("consider",),
+    "order": ("order",),
+    "report": ("report", "say", "said", "complain", "mention", "stat"),
+    "find": ("found", "find", "note", "detect", "identif", "discover", "observ", "show", "record", "trac",
+             "reveal", "confirm"),
+}
+# States (fault classes); GENERIC_FAULT words are supported by any stated fault.
+STATES: dict[str, tuple[str, ...]] = {
+    "leak": ("leak", "seep", "weep"), "crack": ("crack", "split"), "wear": ("worn", "wear", "blunt", "chipp"),
+    "broken": ("broken", "broke", "break", "snapp", "sheared", "shear", "burnt", "burn", "blown", "miss"),
+    "noise": ("noisy", "nois", "loud", "louder", "rattl", "squeal"),
+    "dirt": ("dirty", "dirt", "clogg", "block", "blockag", "contaminat", "spatter", "full"), "loose": ("loose", "slack", "play", "walk", "backlash"),
+    "stuck": ("stick", "stuck", "jamm", "seiz"), "misaligned": ("misalign",), "low": ("low", "lost", "drop"),
+    "high": ("high", "overheat", "hot"), "bent": ("bent", "bend"), "damage": ("damag", "chaf"),
+}
+GENERIC_FAULT = ("fault", "faulty", "defect", "defective", "problem", "issu", "malfunction", "failur", "fail",
+                 "error", "trouble", "concern", "intermittent")
+ACTORS: dict[str, tuple[str, ...]] = {
+    "customer": ("customer", "client", "owner", "you", "your"),
+    "operator": ("operator", "driver", "supervisor", "shift"),
+    "manager": ("manager",),
+    "technician": ("technician", "tech", "engineer", "mechanic", "fitter", "we", "team", "crew", "staff", "company"),
+}
+SIDES = {"left": "left", "right": "right", "front": "front", "rear": "rear", "back": "rear", "upper": "upper",
+         "top": "upper", "lower": "lower", "bottom": "lower", "inner": "inner", "outer": "outer"}
+EXACT_STEMS = {"full", "play", "walk", "sort", "stat", "miss", "drop", "lost", "bend", "test", "burn", "trac",
+               "block", "chang", "jump", "top", "fit"}  # "fully", "display", "track", "status" are not these
+WORKING = {"functioning", "functional", "operational", "working", "operating"}
+NOT_ACTIONS = {"new", "advisor", "advisors", "adviser", "advisory", "trusted", "testament", "statement", "station"}
+MODAL_AFTER = {"planned", "needed", "required", "pending", "due", "next"}
+RECIPIENT_CUES = {"with", "to", "informed", "inform", "told", "tell", "advised", "advise", "for", "asked"}
+MACHINE_WORDS = {"machine", "machines", "excavator", "unit", "equipment", "shovel"}
+MACHINE_ID = re.compile(r"[a-z]{2,4}\d{2,5}")
+FRAMING = {"advise", "tell", "inform", "remind", "assure"}  # "I advise the customer that …": the addressee
+DEEDS = {"repair", "replace", "check", "recommend", "ask", "upkeep"}
+PASSIVE = {"was", "were", "been", "be", "is", "are", "being", "got"}
+CLAUSE_BREAKS = {"after", "because", "since", "due", "when", "while", "during", "before", "but", "which", "that", "as"}
+DETERMINERS = {"the", "a", "an", "this", "that", "its", "their", "his", "her"}
+NEGATORS = {"no", "not", "without", "nil", "none", "never", "zero", "nothing", "neither", "nor"}
+OK_WORDS = {"ok", "okay", "fine", "good", "spec", "normal", "clear", "satisfactory", "correct", "properly"}
+MODAL = {"to", "recommend", "recommended", "suggest", "suggested", "advise", "advised", "need", "needs", "needed",
+         "should", "will", "would", "may", "might", "planned", "plan", "quote", "offer", "request", "requested",
+         "asked", "wants", "want", "for", "be", "possible", "if", "considering", "consider"}
+# Words a faithful sentence may use without the source saying them: grammar, framing, generic service vocabulary.
+FILLER = set("""
+a an the and or but of in on at by for from to into onto with as than then that this these those there here it its
+their they them he she his her our us i me my was were is are be been being had has have do did does done also
+which who whom whose what when where while during after before since until about over under again further very
+machine machines excavator unit equipment visit visits record records service serviced servicing work job task
+technician part parts component components item items system one some any all both each other another same new
+due because so such just only still already recently previously later today time date day found finding findings
+noted note notes showed shows indicated indicates indicating reported stated according following performed carried out made
+done completed complete undertaken conducted successfully properly correctly need needed needs required require
+issue issues problem problems fault faults attention action actions condition status result results state
+your our we you please let may might could would should will can must shall i advisor trusted
+including include includes included incl
+january february march april may june july august september october november december
+""".split())
+DEGENERATE_MARKERS = re.compile(
+    r"(?i)\bthe source\b|\bsource\s*:|\[[TH]\d{1,2}\]\s*:|\(rule\b|\brule \w+ v\d|\bsentence\s*:|\bhere is\b|"
+    r"\bhere's\b|\btalking point\s*:|\bas an ai\b|\bservice record \[|\brecord \[[TH]\d|\bfact \[|"
+    r"\d{4}-\d{2}-\d{2} (?:repair|maintenance|inspection|replacement|service|work order) on\b")
+
+
+@dataclass
+class Claims:
+    """What one text says: actions (with actor and object terms), states, sides, negations, content terms."""
+
+    # (action class, actor or None, planned/recommended rather than done, object stems)
+    actions: list[tuple[str, str | None, bool, frozenset[str]]] = field(default_factory=list)
+    states: list[tuple[str, bool]] = field(default_factory=list)  # class, negated
+    sides: set[str] = field(default_factory=set)
+    negative_finding: bool = False
+    terms: list[str] = field(default_factory=list)  # content stems in order
+    actors: set[str] = field(default_factory=set)
+
+
+def normalise(text: str) -> str:
+    """Lowercase with abbreviations written out ("L/H BUCKET CYL" -> "left bucket cylinder")."""
+    text = text.lower().replace("’", "'")
+    for pattern, repl in _ABBR:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def stem(word: str) -> str:
+    """A crude stem: plural, -ing, -ed, -ment, -ly removed ("leaking" -> "leak", "cylinders" -> "cylinder")."""
+    word = word.removesuffix("'s")
+    if len(word) > 4 and word.endswith(("ied", "ies")):
+        return word[:-3] + "y"  # "dried" -> "dry"
+    for suffix in ("ments", "ment", "ings", "ing", "edly", "ed", "ly", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word.rstrip("e") if len(word) >= 4 else word
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised word, number and punctuation tokens."""
+    return TOKEN.findall(normalise(text))
+
+
+def _class(word: str, table: dict[str, tuple[str, ...]]) -> str | None:
+    """The class whose stem list names the word: exact stem, or a prefix for stems of 4+ letters."""
+    s = stem(word)
+    for name, stems in table.items():
+        if any(s == t or (len(t) >= 4 and t not in EXACT_STEMS and (s.startswith(t) or word.startswith(t)))
+               for t in stems):
+            return name
+    return None
+
+
+def action_class(word: str) -> str | None:
+    """The action class a word names, if any ("c/o" -> replace, "advised" -> recommend)."""
+    if word in NOT_ACTIONS:
+        return None
+    return _class(word, ACTIONS)
+
+
+def state_class(word: str) -> str | None:
+    """The fault class a word names, if any ("leaking" -> leak, "u/s" -> broken)."""
+    return _class(word, STATES)
+
+
+def actor_class(word: str) -> str | None:
+    """The actor class a word names, if any."""
+    return next((name for name, words in ACTORS.items() if word.removesuffix("'s") in words), None)
+
+
+def _is_generic_fault(word: str) -> bool:
+    """'fault', 'problem', 'issue': supported by any stated fault."""
+    return any(stem(word).startswith(g) for g in GENERIC_FAULT)
+
+
+def extract(text: str) -> Claims:
+    """The claims of a text (sentence or source)."""
+    words = tokens(text)
+    claims = Claims()
+    for i, tok in enumerate(words):
+        if not tok[0].isalpha():
+            continue
+        prev = words[max(0, i - 3):i]
+        negated = any(p in NEGATORS for p in prev) or (i + 1 < len(words) and words[i + 1] == "free")
+        actor = actor_class(tok)
+        if actor:
+            addressee = words[i - 1] in FRAMING or (i > 1 and words[i - 1] == "the" and words[i - 2] in FRAMING)
+            if not addressee and not _possessive(tok):  # "the customer's machine" names the owner, not a doer
+                claims.actors.add(actor)
+            continue
+        if tok in SIDES:
+            claims.sides.add(SIDES[tok])
+            continue
+        if tok in OK_WORDS and tok not in ("good", "clear", "correct", "properly"):
+            claims.negative_finding = True
+        if tok in ("good", "within") and any(w in ("condition", "spec", "order", "limit") for w in words[i:i + 4]):
+            claims.negative_finding = True
+        if tok in WORKING:  # "functioning properly" is an ok finding; "not working" a fault
+            if negated:
+                claims.states.append(("fault", False))
+            else:
+                claims.negative_finding = True
+            continue
+        state = state_class(tok)
+        if state:
+            claims.states.append((state, negated))
+            claims.negative_finding |= negated
+            continue
+        if _is_generic_fault(tok):
+            claims.states.append(("fault", negated))
+            claims.negative_finding |= negated
+            continue
+        if tok in NEGATORS:
+            continue
+        action = action_class(tok)
+        if action:
+            if action == "recommend" and "that" in words[i + 1:i + 4] and stem(tok).startswith("advis"):
+                continue  # "I advise the customer that …" informs, it does not recommend
+            after = _clause(words[i + 1:i + 4])
+            modal = action not in ("recommend", "ask", "find") and (
+                any(p in MODAL for p in words[max(0, i - 3):i])
+                or any(_class(w, ACTIONS) in ("recommend", "ask") or w in MODAL_AFTER for w in after))
+            noun = i > 0 and words[i - 1] in DETERMINERS  # "the repair cost": names the record, not an object
+            obj = frozenset() if noun else frozenset(_object(words, i))
+            actor = "machine" if action in DEEDS and _machine_subject(words, i) else _actor_of(words, i)
+            claims.actions.append((action, actor, modal, obj))
+            continue
+        base = tok.removesuffix("'s")
+        if base not in FILLER and base not in OK_WORDS and len(base) > 1:
+            claims.terms.append(stem(base))
+    return claims
+
+
+def _possessive(word: str) -> bool:
+    """'customer's', 'your': an owner, not a doer."""
+    return word.endswith("'s") or word in ("your", "their")
+
+
+def _machine_subject(words: list[str], i: int) -> bool:
+    """'excavator D has repaired …': a machine as the doer of a deed (not 'was repaired', not 'machine chk')."""
+    if not (words[i].endswith("ed") or words[i - 1 if i else 0] in ("has", "had", "have")):
+        return False
+    j = i - 1
+    while j >= 0 and (words[j] in ("has", "had", "have")
+                      or (len(words[j]) == 1 and words[j].isalpha() and words[j] != "a")):  # "excavator D has"
+        j -= 1
+    if j < 0 or any(w in PASSIVE for w in words[max(0, i - 2):i]):
+        return False
+    if not (words[j] in MACHINE_WORDS or MACHINE_ID.fullmatch(words[j])):
+        return False
+    k = j - 1 - (j > 0 and words[j - 1] in ("the", "a", "an"))
+    return k < 0 or action_class(words[k]) not in DEEDS  # "requested the machine checked": the machine is the object
+
+
+def _clause(window: list[str]) -> list[str]:
+    """The words of a window up to the first punctuation."""
+    cut = next((k for k, w in enumerate(window) if not w[0].isalnum()), len(window))
+    return window[:cut]
+
+
+def _actor_of(words: list[str], i: int) -> str | None:
+    """The subject of the action at i: nearest actor before it in the clause (not a recipient), or 'by X' after."""
+    for j in range(i - 1, max(-1, i - 7), -1):
+        if words[j] in ".;:!?(" or words[j] == "that":
+            break
+        actor = actor_class(words[j])
+        if actor:
+            if _possessive(words[j]) and j < i - 1:
+                continue
+            if j > 0 and words[j - 1] in RECIPIENT_CUES | {"the"}:
+                if words[j - 1] != "the" or (j > 1 and words[j - 2] in RECIPIENT_CUES):
+                    continue
+            return actor
+    for j in range(i + 1, min(len(words) - 2, i + 4)):
+        if words[j] == "by":  # "was recommended by the technician"
+            return actor_class(words[j + 2] if words[j + 1] == "the" else words[j + 1])
+    return None
+
+
+def _object(words: list[str], i: int) -> list[str]:
+    """Content stems right after an action (up to the clause end or the next action), else right before it."""
+    before = _content(list(reversed(words[max(0, i - 6):i])))
+    if any(w in PASSIVE for w in words[max(0, i - 2):i]) and before:
+        return before
+    return _content(words[i + 1:i + 8]) or before
+
+
+def _is_object_word(w: str) -> bool:
+    return len(w) > 1 and w not in FILLER | NEGATORS | OK_WORDS and w not in SIDES and not state_class(w)
+
+
+def _content(window: list[str]) -> list[str]:
+    """Object stems of a window: up to punctuation, a clause break or an actor; actions and filler skipped."""
+    out = []
+    for w in window:
+        if w in ".,;:!?(" or w in CLAUSE_BREAKS or actor_class(w):
+            break
+        if not w[0].isalpha() or action_class(w):
+            continue
+        if w in MACHINE_WORDS or MACHINE_ID.fullmatch(w):
+            out.append("machine")
+        elif _is_object_word(w := w.removesuffix("'s")):
+            out.append(stem(w))
+    return out
+
+
+def _term_in(term: str, pool: set[str]) -> bool:
+    """A content stem is in a pool of stems: equal, a prefix of length >= 4 either way, or one typo apart."""
+    if term in pool:
+        return True
+    for p in pool:
+        if len(term) >= 4 and len(p) >= 4 and (p.startswith(term) or term.startswith(p)):
+            return True
+        if len(term) >= 5 and abs(len(term) - len(p)) <= 1 and _one_edit(term, p):
+            return True
+    return False
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One insertion, deletion, substitution or swap of neighbours apart ("srew" ~ "screw")."""
+    if a == b:
+        return True
+    if len(a) == len(b):
+        diff = [k for k in range(len(a)) if a[k] != b[k]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                                  and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:k] + long_[k + 1:] == short for k in range(len(long_)))
+
+
+def degenerate(sentence: str) -> str | None:
+    """Why a sentence is not a sentence (repetition, pasted headers, meta text), or None."""
+    if DEGENERATE_MARKERS.search(sentence):
+        return "copies a source header, marker or meta text"
+    words = re.findall(r"[a-z0-9]+", sentence.lower())
+    for n, times in ((3, 3), (5, 2)):
+        grams = Counter(" ".join(words[k:k + n]) for k in range(len(words) - n + 1))
+        if grams and max(grams.values()) >= times:
+            return "repeats itself"
+    if len(words) > 60:
+        return "too long for one finding"
+    if sentence.count("(") != sentence.count(")"):
+        return "unbalanced parenthesis (garbled text)"
+    return None
+
+
+def pasted(sentence: str, cited: str) -> bool:
+    """A 'label: text' chunk whose 3+ words are copied verbatim from the source ("excavator D: JUMP START …")."""
+    flat = " ".join(cited.lower().split())
+    for m in re.finditer(r":\s+([^:\[]+)", sentence):
+        chunk = " ".join(m.group(1).lower().split()).rstrip(" .")
+        if len(chunk.split()) >= 3 and chunk in flat:
+            return True
+    return False
+
+
+def action_as_cause(sentence: str) -> str | None:
+    """'repaired due to a REFIT TOOTH': a cause that is a deed, not a fault (a garbled work order)."""
+    words = tokens(sentence)
+    for i, w in enumerate(words[:-1]):
+        if (w, words[i + 1]) in (("due", "to"), ("because", "of")):
+            nxt = next((x for x in words[i + 2:i + 5] if x not in DETERMINERS), "")
+            if nxt and action_class(nxt) in DEEDS:
+                return f"gives a deed ('{nxt}') as the cause: not supported"
+    return None
+
+
+def unsupported_claim(sentence: str, cited: str) -> str | None:
+    """The first claim of the sentence the cited text does not make, or None when every claim is supported."""
+    why = degenerate(sentence) or ("pastes the source text after a label" if pasted(sentence, cited) else None) \
+        or action_as_cause(sentence)
+    if why:
+        return why
+    said, src = extract(sentence), extract(cited)
+    src_terms = set(src.terms) | {stem(t) for t in tokens(cited) if t[0].isalpha()}
+    for side in sorted(said.sides - src.sides):
+        return f"side '{side}' is not supported by the source"
+    for actor in sorted(said.actors - src.actors - {"technician"}):
+        return f"actor '{actor}' is not supported by the source"
+    for state, negated in said.states:
+        reason = _state_unsupported(state, negated, src)
+        if reason:
+            return reason
+    for action, actor, modal, obj in said.actions:
+        reason = _action_unsupported(action, actor, modal, obj, src)
+        if reason:
+            return reason
+    missing = [t for t in dict.fromkeys(said.terms) if not _term_in(t, src_terms)]
+    if missing:
+        return f"not supported by the source: {', '.join(missing[:4])}"
+    return None
+
+
+def _state_unsupported(state: str, negated: bool, src: Claims) -> str | None:
+    if negated:
+        if src.negative_finding or any(s == state and n for s, n in src.states):
+            return None
+        return f"negation 'no {state}' is not supported by the source"
+    if state == "fault":
+        if any(not n for _, n in src.states):
+            return None
+        return "a fault is not supported by the source (it reports none)"
+    if any(s == state and not n for s, n in src.states):
+        return None
+    if any(s == state for s, _ in src.states):
+        return f"the source negates '{state}' (dropped negation)"
+    return f"state '{state}' is not supported by the source"
+
+
+def _action_unsupported(action: str, actor: str | None, modal: bool, obj: frozenset[str], src: Claims) -> str | None:
+    if action == "find" or (action == "report" and actor in (None, "technician")):
+        return None
+    if actor == "machine":
+        return f"the machine is named as the one who did '{action}' (not supported)"
+    same = [a for a in src.actions if a[0] == action or (action == "fix" and a[0] in ("repair", "replace", "upkeep"))]
+    if action == "check" and not same and src.negative_finding:
+        return None
+    if not same:
+        return f"action '{action}' is not supported by the source"
+    if actor and actor != "technician":
+        if not any(a[1] == actor for a in same):
+            return f"'{actor} {action}' is not supported by the source"
+    elif actor == "technician" and not any(a[1] in (None, "technician") for a in same):
+        return f"'{action}' by the technician is not supported (the source names {same[0][1]})"
+    if not modal and all(a[2] for a in same):
+        return f"'{action}' is only planned or recommended in the source, not done"
+    if obj and not any(_object_match(action, obj, a[3]) for a in same):
+        return f"'{action}' of {' '.join(sorted(obj))} is not supported by the source"
+    return None
+
+
+def _object_match(action: str, said: frozenset[str], src: frozenset[str]) -> bool:
+    """Some object term of the sentence is in the source's object (the part, not the machine, when a part is named).
+
+    The machine itself may be repaired, checked or serviced, but a record that replaces a part never replaces it.
+    """
+    parts = said - {"machine"}
+    if not parts and action != "replace":
+        return True
+    return not src or any(_term_in(t, set(src)) for t in (parts or said))
+
+
+# ---------------------------------------------------------------- dates in any common format
+MONTHS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
+                                      "september", "october", "november", "december"), 1)}
+MONTHS |= {m[:3]: i for m, i in list(MONTHS.items())} | {"sept": 9}
+_MON = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+DATE_FORMS = re.compile(
+    rf"(?i)\b(?P<iso>\d{{4}}-\d{{1,2}}-\d{{1,2}})\b"
+    rf"|\b(?P<num>\d{{1,2}})[./](?P<num2>\d{{1,2}})[./](?P<numy>\d{{4}})\b"
+    rf"|\b(?P<md>{_MON})\s+(?P<mdd>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<mdy>\d{{4}})\b"
+    rf"|\b(?P<dm>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+(?P<dmm>{_MON})\s*,?\s+(?P<dmy>\d{{4}})\b"
+    rf"|\b(?P<my>{_MON})\s+(?:of\s+)?(?P<myy>\d{{4}})\b"
+    rf"|\b(?P<mo>{_MON})\s+(?P<mod>\d{{1,2}})(?:st|nd|rd|th)?\b(?![,.]?\s*\d)"
+    rf"|\b(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+(?P<ddm>{_MON})\b(?![,.]?\s*\d)"
+    rf"|\b(?P<ym>\d{{4}})-(?P<ymm>\d{{2}})\b(?!-)")
+
+
+def _month(name: str) -> int:
+    return MONTHS[name.lower().rstrip(".")]
+
+
+def _iso(y: int | str, m: int | str, d: int | str | None = None) -> str:
+    return f"{int(y):04d}-{int(m):02d}" + (f"-{int(d):02d}" if d is not None else "")
+
+
+def date_mentions(text: str) -> list[tuple[str, set[str]]]:
+    """Each date written in the text with the ISO days (or months) it can mean: '25.08.2026' -> {'2026-08-25'}."""
+    out = []
+    for m in DATE_FORMS.finditer(text):
+        g = m.groupdict()
+        if g["iso"]:
+            y, mo, d = g["iso"].split("-")
+            cands = {_iso(y, mo, d)}
+        elif g["num"]:
+            a, b, y = int(g["num"]), int(g["num2"]), g["numy"]
+            cands = {_iso(y, b, a)} if b <= 12 else set()
+            cands |= {_iso(y, a, b)} if a <= 12 else set()
+        elif g["md"]:
+            cands = {_iso(g["mdy"], _month(g["md"]), g["mdd"])}
+        elif g["dm"]:
+            cands = {_iso(g["dmy"], _month(g["dmm"]), g["dm"])}
+        elif g["my"]:
+            cands = {_iso(g["myy"], _month(g["my"]))}
+        elif g["mo"] or g["dd"]:
+            month, day = (g["mo"], g["mod"]) if g["mo"] else (g["ddm"], g["dd"])
+            cands = {f"--{_month(month):02d}-{int(day):02d}"}  # a day without its year
+        else:
+            cands = {_iso(g["ym"], g["ymm"])} if 1 <= int(g["ymm"]) <= 12 else set()
+        out.append((m.group(0), cands))
+    return out
+
+
+def dates_in(text: str) -> set[str]:
+    """Every ISO day and month a text's dates name (a day also counts as its month)."""
+    out: set[str] = set()
+    for _, cands in date_mentions(text):
+        out |= cands | {c[:7] for c in cands} | {"--" + c[5:] for c in cands if len(c) == 10}
+    return out
+
+
+def years_in(text: str) -> set[str]:
+    """The years of a text's dates (a sentence may say 'in 2005' for '2005-03-20')."""
+    return {c[:4] for c in dates_in(text) if not c.startswith("--")}
+
+
+def scrub_dates(text: str) -> str:
+    """The text with its dates blanked out (so their digits are not read as numbers)."""
+    return DATE_FORMS.sub(" ", text)

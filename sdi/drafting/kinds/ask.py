@@ -1,0 +1,71 @@
+"""ask: a grounded answer to a follow-up question, continuing the user's own conversation."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Iterator
+
+from sdi.drafting import history
+from sdi.drafting.kinds.common import Kit, NotFound, add_facts, find_opportunity, open_book
+from sdi.drafting.prompts import load_prompt
+from sdi.drafting.record import load_turns, save_turn
+from sdi.drafting.run import DraftRun
+from sdi.drafting.types import Draft, Sentence
+from sdi.errors import SdiError
+
+
+def _question(question: str) -> str:
+    question = (question or "").strip()
+    if not question:
+        raise SdiError("the question is empty", "ask something about the opportunity, e.g. 'what was repaired last?'")
+    if len(question) > 500:
+        raise SdiError("the question is longer than 500 characters", "ask a shorter question")
+    return question
+
+
+def _earlier_turns(kit: Kit, conversation_id: str | None, opportunity_id: str, user: str | None) -> list[dict[str, Any]]:
+    if not conversation_id:
+        return []
+    owner, turns = load_turns(kit.db.child(), conversation_id)
+    if owner is None:
+        raise NotFound(f"no conversation {conversation_id}", "start a new one by leaving conversation_id out")
+    if turns and turns[0].get("user") != user:  # another person's questions stay theirs
+        raise NotFound(f"no conversation {conversation_id}", "start a new one by leaving conversation_id out")
+    if owner != opportunity_id:
+        raise SdiError(f"conversation {conversation_id} belongs to another opportunity", "start a new conversation")
+    return turns
+
+
+def compose(kit: Kit, run: DraftRun, opportunity_id: str, question: str,
+            conversation_id: str | None = None) -> Iterator[Sentence | Draft]:
+    """The answer, or a plain statement that the records do not answer it with the closest record."""
+    question = _question(question)
+    opp = find_opportunity(kit, opportunity_id)
+    turns = _earlier_turns(kit, conversation_id, opp["id"], run.user)
+    book = open_book(kit, run, opp.get("customer_id"))
+    t_opp, _ = add_facts(book, opp)
+    kit.history.add_for_question(book, opp, question, k=3)
+    earlier = "".join(f"\nEarlier question: {t['question']}\nEarlier answer: {t['answer']}" for t in turns[-2:])
+    run.begin({"opportunity_id": opp["id"], "serial": opp["serial"], "question": question,
+               "conversation_id": conversation_id}, load_prompt("ask"),
+              {"question": book.redactor.redact(question.replace("[", "(").replace("]", ")")), "history": earlier},
+              "answer")
+    answerable = history.answerable(question, book)
+    if answerable:
+        yield from run.generate()
+    else:
+        run.render()
+    if not any(s.origin == "llm" for s in run.sentences):
+        run.notes.append("the records do not answer this question" if not answerable else
+                         "no model sentence passed the citation check")
+        yield run.add(f"The records for machine {opp['serial']} do not answer this question [{t_opp}].", [t_opp], "answer")
+        closest = next((s for s in book.items if s.id.startswith("H")), None)
+        if closest:
+            yield run.add(f"Closest record: {closest.text} [{closest.id}].", [closest.id], "answer")
+    draft = run.finish()
+    answer = " ".join(s.text for s in draft.sentences)  # as recorded: contacts still withheld
+    cid = save_turn(kit.db.child(), conversation_id, opp["id"],
+                    {"question": question, "answer": answer, "audit_id": draft.audit_id,
+                     "at": date.today().isoformat(), "user": run.user})
+    draft.subject["conversation_id"] = cid
+    yield run.reveal(draft)

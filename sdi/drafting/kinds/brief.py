@@ -1,0 +1,53 @@
+"""brief: a technician's pre-visit briefing — summary, triggers, history, checks, talking points, sign-up sheet."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from sdi.drafting import history
+from sdi.drafting.kinds.common import MAX_TRIGGERS, Kit, NotFound, Refs, add_trigger, fill_points, open_book
+from sdi.drafting.prompts import load_prompt
+from sdi.drafting.run import DraftRun
+from sdi.drafting.signup import sign_up_sheet
+from sdi.drafting.sources import machine_fact
+from sdi.drafting.templates import check_sentence_for, talking_point_for, trigger_sentence
+from sdi.drafting.types import Draft, Sentence
+from sdi.triggers.opportunities import opportunities_for_machine
+
+
+def compose(kit: Kit, run: DraftRun, serial: str) -> Iterator[Sentence | Draft]:
+    """The briefing for one machine."""
+    db = kit.db.child()
+    as_of = db.data_as_of()
+    fact = machine_fact(db, serial, as_of)
+    if fact is None:
+        raise NotFound(f"no machine {serial}", "check the serial (sdi status shows what is loaded)")
+    customer_id = db.scalar("SELECT customer_id FROM machines WHERE serial = ?", [serial])
+    book = open_book(kit, run, customer_id)
+    t_machine = book.add_fact(fact[0], fact[1], f"machine:{serial}").id
+    refs: Refs = {}
+    for opp in opportunities_for_machine(db, serial):
+        for trig in opp["triggers"]:
+            if len(refs) < MAX_TRIGGERS and trig["trigger_id"] not in refs:
+                refs[trig["trigger_id"]] = (add_trigger(book, trig).id, trig)
+    recent = history.recent_records(db, book, serial, as_of, limit=3)
+    run.begin({"serial": serial}, load_prompt("brief"), {"serial": serial}, "talking_points")
+    yield run.add(f"{book.items[0].text.rstrip('.')} [{t_machine}].", [t_machine], "summary")
+    for ref, trig in refs.values():
+        yield run.add(trigger_sentence(trig, ref), [ref], "triggers")
+    for src, line in recent:
+        yield run.add(f"{line} [{src.id}].", [src.id], "history")
+    for ref, trig in refs.values():
+        yield run.add(check_sentence_for(trig, ref), [ref], "checks")
+    run.fallbacks = {ref: talking_point_for(t, ref) for ref, t in refs.values()}
+    run.used -= set(run.fallbacks)  # the sections above cite them; talking points may still use them
+    yield from run.generate(only=[r for r, _ in refs.values()] + [src.id for src, _ in recent[:2]])
+    yield from fill_points(run, refs)
+    if recent and sum(1 for s in run.sentences if s.section == "talking_points") < 2:
+        src = recent[0][0]
+        day, kind = src.text.split(" ", 2)[:2]
+        yield run.add(f"Your last service visit was a {kind} on {day}; we can go through what was found then [{src.id}].",
+                      [src.id], "talking_points")
+    triggers: list[dict[str, Any]] = [t for _, t in refs.values()]
+    sheet = sign_up_sheet(db, serial, triggers, recent, kit.price_limit, {t["trigger_id"]: r for r, t in refs.values()})
+    yield run.reveal(run.finish(sheet))

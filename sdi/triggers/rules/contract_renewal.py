@@ -1,0 +1,61 @@
+"""contract_renewal: a maintenance contract ends within `days` of as-of."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sdi.format import fmt
+from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, Trigger, cite, facts
+from sdi.triggers.rules.sqlparts import ContractParams, contract_expiry
+
+if TYPE_CHECKING:
+    from sdi.triggers.rules.file import RulesFile
+
+
+def sql(rules: RulesFile, as_of: date) -> str:
+    return contract_expiry(rules, "contract_renewal", as_of)
+
+
+def urgency(trigger: Trigger) -> float:
+    """The share of the renewal window already gone."""
+    c = trigger["condition"]
+    return round(1 - c["value"] / c["threshold"], 3)
+
+
+def finding(t: Trigger, ref: str) -> str:
+    f, c = facts(t), t["condition"]
+    return cite(f"Maintenance contract {f.get('contract_id')} ends on {f.get('end_date')}, {fmt(c['value'])} days after "
+                f"{t['as_of']}, inside the {fmt(c['threshold'])}-day renewal window", ref)
+
+
+def check_on_site(t: Trigger, ref: str) -> str:
+    f = facts(t)
+    return cite(f"Ask who decides on contract {f.get('contract_id')}, which ends on {f.get('end_date')}", ref)
+
+
+def talking_point(t: Trigger, ref: str) -> str:
+    f = facts(t)
+    return cite(f"Your maintenance contract {f.get('contract_id')} runs until {f.get('end_date')}; we can go through "
+                "the renewal options with you before then", ref)
+
+
+def contract_case(as_of: date) -> Case:
+    """K1 ends in 28 days (inside 90), K2 in 95 (outside), K3 has no end date."""
+
+    def contract(contract_id: str, serial: str, end: date | None) -> dict[str, Any]:
+        return {"contract_id": contract_id, "serial": serial, "type": "maintenance",
+                "start_date": as_of - timedelta(days=300), "end_date": end}
+
+    return Case(
+        rows={"machine": [{"serial": s, "model": "TL"} for s in (POSITIVE, NEAR_MISS, MISSING)],
+              "contract": [contract("K1", POSITIVE, as_of + timedelta(days=28)),
+                           contract("K2", NEAR_MISS, as_of + timedelta(days=95)), contract("K3", MISSING, None)]},
+        field="contract.end_date - as_of", value=28, source_ids=["contract:K1"], missing=["contract.end_date"])
+
+
+RULE = Rule(
+    rule_id="contract_renewal", order=10, params=ContractParams, sql=sql, urgency=urgency,
+    finding=finding, check_on_site=check_on_site, talking_point=talking_point,
+    query_words="maintenance contract service agreement", contract_case=contract_case,
+)

@@ -1,0 +1,94 @@
+"""SQL parts the rules share. Every rule's query returns, per machine it concerns:
+serial, status ('fired' | 'not_evaluable'), conditions (JSON array), missing (VARCHAR[]), source_ids (VARCHAR[]),
+facts (JSON object). The engine runs it over temp tables `_base` (machines in service) and `_conn` (connected)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from sdi.triggers.facts import d
+from sdi.triggers.rules.base import RuleParams
+
+if TYPE_CHECKING:
+    from sdi.triggers.rules.file import RulesFile
+
+NO_CONDITIONS = "CAST('[]' AS JSON)"
+NO_FACTS = "CAST('{}' AS JSON)"
+
+
+def literal(value: Any) -> str:
+    """A SQL literal for a param value."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    if isinstance(value, list):
+        return "list_value(" + ", ".join(literal(v) for v in value) + ")" if value else "CAST([] AS VARCHAR[])"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+class Params:
+    """SQL for a rule's params, resolving per-model overrides with a CASE on the machine's model."""
+
+    def __init__(self, rules: RulesFile, rule_id: str, model_col: str = "b.model") -> None:
+        self.rules, self.rule_id, self.model_col = rules, rule_id, model_col
+
+    def __call__(self, name: str) -> str:
+        default = literal(self.rules.rules[self.rule_id].params[name])
+        overrides = self.rules.overrides(self.rule_id, name)
+        if not overrides:
+            return default
+        whens = " ".join(f"WHEN {literal(m)} THEN {literal(v)}" for m, v in overrides.items())
+        return f"(CASE {self.model_col} {whens} ELSE {default} END)"
+
+
+def cond(field: str, operator: str, threshold: str, value: str, unit: str | None = None) -> str:
+    """A JSON condition {field, operator, threshold, value[, unit]} built in SQL."""
+    extra = f", 'unit', {literal(unit)}" if unit else ""
+    return f"json_object('field', {literal(field)}, 'operator', {literal(operator)}, 'threshold', {threshold}, 'value', {value}{extra})"
+
+
+def model_join(rules: RulesFile, rule_id: str, *params: str) -> str:
+    """Join telemetry `t` to machine models (as `bm`) only when a per-model override needs them (the scan is the
+    hot path)."""
+    if any(rules.overrides(rule_id, name) for name in params):
+        return "JOIN _base bm ON bm.serial = t.serial"
+    return ""
+
+
+class ContractParams(RuleParams):
+    """contract_renewal / warranty_sla."""
+
+    days: int = Field(gt=0, le=3650)
+    contract_types: list[str] = Field(min_length=1)
+
+
+def contract_expiry(rules: RulesFile, rule_id: str, as_of: date) -> str:
+    """contract_renewal / warranty_sla: a contract of the given types ends within `days` of as_of."""
+    p = Params(rules, rule_id)
+    return f"""
+    WITH c AS (
+        SELECT b.serial, c.contract_id, c.type, c.end_date, {p('days')} AS lim,
+               date_diff('day', {d(as_of)}, c.end_date) AS days_left
+        FROM _base b JOIN contracts c ON c.serial = b.serial
+        WHERE list_contains({p('contract_types')}, c.type) AND coalesce(c.start_date, {d(as_of)}) <= {d(as_of)}
+          AND coalesce(c.status, '') <> 'cancelled'),
+    fired AS (
+        SELECT * FROM c WHERE days_left >= 0 AND days_left < lim
+        QUALIFY row_number() OVER (PARTITION BY serial ORDER BY days_left, contract_id) = 1)
+    SELECT serial, 'fired' AS status,
+           to_json(list_value({cond('contract.end_date - as_of', '<', 'lim', 'days_left', 'days')})) AS conditions,
+           CAST([] AS VARCHAR[]) AS missing, list_value('contract:' || contract_id) AS source_ids,
+           json_object('contract_id', contract_id, 'contract_type', type, 'end_date', end_date) AS facts
+    FROM fired
+    UNION ALL
+    SELECT serial, 'not_evaluable', {NO_CONDITIONS}, list_value('contract.end_date'),
+           list_sort(list('contract:' || contract_id)), {NO_FACTS}
+    FROM c WHERE end_date IS NULL AND serial NOT IN (SELECT serial FROM fired)
+    GROUP BY serial
+    """

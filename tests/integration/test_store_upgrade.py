@@ -1,0 +1,114 @@
+"""Upgrade: a machine file built with the schema SDI had before migrations opens with this code, migrates, keeps every row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sdi.errors import SdiError
+from sdi.store import SCHEMA_VERSION, MachineFile
+from sdi.store.duck import connect
+
+FROZEN = Path(__file__).resolve().parents[1] / "fixtures" / "schema_v0.sql"
+ROWS = 3
+TABLES_SQL = "SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY 1"
+
+
+def _literal(data_type: str, table: str, column: str, i: int) -> str:
+    """A distinct, typed value for row i of a column."""
+    if data_type.endswith("[]"):
+        return f"['{table}-{column}-{i}', 'second']"
+    return {
+        "BIGINT": f"{i}",
+        "DOUBLE": f"{i}.5",
+        "DATE": f"DATE '2020-01-{i:02d}'",
+        "TIMESTAMP": f"TIMESTAMP '2020-01-{i:02d} 12:34:56'",
+        "BOOLEAN": "true" if i % 2 else "false",
+        "JSON": f"'{{\"row\": {i}, \"table\": \"{table}\"}}'",
+    }.get(data_type, f"'{table}-{column}-{i} ü'")
+
+
+def _fill(con: Any) -> None:
+    """Rows in every table and a few values drawn from every sequence."""
+    for (table,) in con.execute(TABLES_SQL).fetchall():
+        columns = con.execute(
+            "SELECT c.column_name, c.data_type FROM duckdb_columns() c WHERE c.table_name = ? AND c.column_name NOT IN "
+            "(SELECT column_name FROM information_schema.columns WHERE table_name = ? AND is_generated = 'ALWAYS') "
+            "ORDER BY c.column_index", [table, table]).fetchall()
+        for i in range(1, ROWS + 1):
+            values = ", ".join(_literal(t, table, c, i) for c, t in columns)
+            con.execute(f"INSERT INTO {table} ({', '.join(c for c, _ in columns)}) VALUES ({values})")
+    for (sequence,) in con.execute("SELECT sequence_name FROM duckdb_sequences()").fetchall():
+        con.execute(f"SELECT nextval('{sequence}') FROM range({ROWS})").fetchall()
+
+
+def _snapshot(db: MachineFile) -> dict[str, Any]:
+    """Every table's rows (sorted), its DDL, and every sequence's position."""
+    tables = [t for (t,) in db.sql(TABLES_SQL) if t != "schema_version"]
+    return {
+        "rows": {t: db.sql(f"SELECT * FROM {t} ORDER BY ALL") for t in tables},
+        "ddl": db.sql("SELECT table_name, sql FROM duckdb_tables() WHERE NOT temporary AND table_name <> 'schema_version' ORDER BY 1"),
+        "sequences": db.sql("SELECT sequence_name, last_value FROM duckdb_sequences() ORDER BY 1"),
+    }
+
+
+@pytest.fixture()
+def old_file(tmp_path: Path) -> Path:
+    """A machine file with the frozen pre-migration schema and rows in every table."""
+    path = tmp_path / "home" / "machine-file.duckdb"
+    path.parent.mkdir(parents=True)
+    con = connect(path, {})
+    con.execute(FROZEN.read_text(encoding="utf-8"))
+    _fill(con)
+    con.close()
+    return path
+
+
+def test_frozen_schema_covers_every_table(old_file: Path) -> None:
+    with MachineFile(old_file) as db:
+        tables = {t for (t,) in db.sql(TABLES_SQL)}
+    assert {"machines", "telemetry", "imports", "meta", "rejections", "users", "user_serials", "leads", "outcomes",
+            "opportunities", "conversations", "trigger_runs", "schema_version"} <= tables
+
+
+def test_old_file_migrates_and_keeps_every_row(old_file: Path) -> None:
+    con = connect(old_file, {})
+    before_rows = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for (t,) in con.execute(TABLES_SQL).fetchall()}
+    con.close()
+    assert all(len(rows) == ROWS for rows in before_rows.values())
+
+    with MachineFile(old_file) as db:
+        assert db.schema_version() == SCHEMA_VERSION
+        versions = db.sql("SELECT version, name, applied_at FROM schema_version ORDER BY version")
+        after = _snapshot(db)
+        assert db.scalar("SELECT nextval('lead_seq')") == ROWS + 1  # sequences continue where they were
+    assert [v[:2] for v in versions] == [(1, "initial")] and versions[-1][0] == SCHEMA_VERSION
+    assert after["rows"] == before_rows  # count and content per table
+
+    with MachineFile(old_file) as db:  # a second open is a no-op
+        assert db.sql("SELECT version, name, applied_at FROM schema_version ORDER BY version") == versions
+        again = _snapshot(db)
+    assert again["rows"] == after["rows"] and again["ddl"] == after["ddl"]
+
+
+def test_new_file_has_exactly_the_frozen_schema(old_file: Path, tmp_path: Path) -> None:
+    with MachineFile(old_file) as db:
+        frozen = _snapshot(db)
+    with MachineFile(tmp_path / "fresh" / "machine-file.duckdb") as db:
+        fresh = _snapshot(db)
+        assert db.schema_version() == SCHEMA_VERSION
+    assert fresh["ddl"] == frozen["ddl"]
+    assert [s for s, _ in fresh["sequences"]] == [s for s, _ in frozen["sequences"]]
+
+
+def test_file_from_a_newer_sdi_is_refused(old_file: Path) -> None:
+    with MachineFile(old_file) as db:
+        db.execute("INSERT INTO schema_version VALUES (?, 'from the future', now())", [SCHEMA_VERSION + 1])
+    with pytest.raises(SdiError, match=f"schema version {SCHEMA_VERSION + 1}") as err:
+        MachineFile(old_file)
+    assert "upgrade SDI" in (err.value.hint or "")
+    con = connect(old_file, {})  # refused, not changed: the file is free again and its rows are there
+    assert con.execute("SELECT count(*) FROM leads").fetchone() == (ROWS,)
+    con.close()
