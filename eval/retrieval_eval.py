@@ -9,10 +9,14 @@ Excavator set (when ../shared/data/nist_excavators is present): real mining-exca
 eval/mappings/nist_excavators.yaml; the cleaned file's Part / MajorSystem labels (read at run time, never
 committed) give relevance: a query names a label, scoped to one excavator and one year.
 
-Recall@5 is |relevant records in the top 5| / min(5, |relevant|); MRR uses the first relevant record in the top 10.
-Hits are chunks; they are mapped to their records (first occurrence) before scoring.
+Recall@5 is |relevant records in the top 5| / min(5, |relevant|); precision@5 is |relevant records in the top 5| /
+|records in the top 5|; MRR uses the first relevant record in the top 10. Hits are chunks; they are mapped to their
+records (first occurrence) before scoring. `rrf` is the reference: plain reciprocal-rank fusion (k=60) of the dense
+and keyword results, computed here from those two searches, to check that hybrid beats a naive fusion.
+The demo set is also scored in two halves, `demo-dev` (odd query numbers: the half fusion weights may be tuned on)
+and `demo-test` (even numbers: held out).
 
-    python -m eval.retrieval_eval [--machines 400] [--seed 42] [--write-queries] [--json]
+    python -m eval.retrieval_eval [--machines 400] [--seed 42] [--write-queries] [--work DIR] [--json]
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ REPO = Path(__file__).resolve().parents[1]
 QUERIES_FILE = Path(__file__).resolve().parent / "queries_demo.json"
 EXCAVATOR_DIR = REPO.parent / "shared" / "data" / "nist_excavators"
 EXCAVATOR_MAPPING = Path(__file__).resolve().parent / "mappings" / "nist_excavators.yaml"
-METHODS = ("dense", "keyword", "hybrid")
+METHODS = ("dense", "keyword", "rrf", "hybrid")
+RRF_K = 60
 K = 5
 DEPTH = 10
 
@@ -165,35 +170,83 @@ def _filters(spec: dict[str, str]) -> Any:
     )
 
 
+def _records(source_ids: list[str]) -> list[str]:
+    """Record ids in first-occurrence order, cut to the scoring depth."""
+    ranked: list[str] = []
+    for sid in source_ids:
+        rid = sid.split(":", 1)[1]
+        if rid not in ranked:
+            ranked.append(rid)
+    return ranked[:DEPTH]
+
+
+def ranked_records(searcher: Any, q: dict[str, Any], method: str) -> list[str]:
+    """The records one method returns for a labelled query, best first."""
+    filters = _filters(q["filters"])
+    if method != "rrf":
+        return _records([h.source_id for h in searcher.search(q["query"], filters, k=DEPTH * 2, mode=method)])
+    fused: dict[str, float] = {}
+    record: dict[str, str] = {}
+    for side in ("dense", "keyword"):
+        for rank, h in enumerate(searcher.search(q["query"], filters, k=60, mode=side), start=1):
+            fused[h.chunk_id] = fused.get(h.chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+            record[h.chunk_id] = h.source_id
+    order = sorted(fused, key=lambda c: (-fused[c], c))[: DEPTH * 2]
+    return _records([record[c] for c in order])
+
+
+def metrics(ranked: list[str], relevant: set[str]) -> tuple[float, float, float]:
+    """(recall@5, precision@5, reciprocal rank) of one ranked list of records."""
+    top = ranked[:K]
+    found = len(relevant & set(top))
+    rr = next((1.0 / (i + 1) for i, rid in enumerate(ranked) if rid in relevant), 0.0)
+    return found / min(K, len(relevant)), found / len(top) if top else 0.0, rr
+
+
+def _mean(rows: list[tuple[float, float, float]], i: int) -> float:
+    return sum(r[i] for r in rows) / len(rows) if rows else 0.0
+
+
 def score(searcher: Any, queries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """recall@5 and MRR per method (overall and per query type)."""
+    """recall@5, precision@5 and MRR per method (overall and per query type)."""
     out: dict[str, dict[str, Any]] = {}
     for method in METHODS:
-        per_type: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        per_type: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+        per_query: dict[str, tuple[float, float, float]] = {}
         started = time.perf_counter()
         for q in queries:
-            hits = searcher.search(q["query"], _filters(q["filters"]), k=DEPTH * 2, mode=method)
-            ranked: list[str] = []
-            for h in hits:
-                rid = h.source_id.split(":", 1)[1]
-                if rid not in ranked:
-                    ranked.append(rid)
-            ranked = ranked[:DEPTH]
-            relevant = set(q["relevant"])
-            recall = len(relevant & set(ranked[:K])) / min(K, len(relevant))
-            rr = next((1.0 / (i + 1) for i, rid in enumerate(ranked) if rid in relevant), 0.0)
-            per_type[q["type"]].append((recall, rr))
-        every = [x for xs in per_type.values() for x in xs]
+            per_query[q["id"]] = metrics(ranked_records(searcher, q, method), set(q["relevant"]))
+            per_type[q["type"]].append(per_query[q["id"]])
+        every = list(per_query.values())
         out[method] = {
-            "recall@5": sum(r for r, _ in every) / len(every), "mrr": sum(m for _, m in every) / len(every),
+            "recall@5": _mean(every, 0), "precision@5": _mean(every, 1), "mrr": _mean(every, 2),
             "queries": len(every), "ms_per_query": (time.perf_counter() - started) * 1000 / len(every),
-            "by_type": {t: {"recall@5": sum(r for r, _ in xs) / len(xs), "mrr": sum(m for _, m in xs) / len(xs),
-                            "n": len(xs)} for t, xs in sorted(per_type.items())},
+            "by_type": {t: {"recall@5": _mean(xs, 0), "precision@5": _mean(xs, 1), "mrr": _mean(xs, 2), "n": len(xs)}
+                        for t, xs in sorted(per_type.items())},
+            "per_query": per_query,
         }
     return out
 
 
-def _index(db: Any, work: Path, say: Any) -> Any:
+def dev_half(query_id: str) -> bool:
+    """Is this demo query in the dev half (odd number) rather than the held-out half?"""
+    return int(query_id.rsplit("-", 1)[1]) % 2 == 1
+
+
+def halves(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """The demo result split into its dev and held-out halves (recomputed from the per-query scores)."""
+    out = []
+    for name, keep in (("demo-dev", True), ("demo-test", False)):
+        results = {}
+        for method, r in res["results"].items():
+            rows = [v for qid, v in r["per_query"].items() if dev_half(qid) == keep]
+            results[method] = {"recall@5": _mean(rows, 0), "precision@5": _mean(rows, 1), "mrr": _mean(rows, 2),
+                               "queries": len(rows), "ms_per_query": r["ms_per_query"], "by_type": {}}
+        out.append({"set": name, "queries": len(rows), "results": results})
+    return out
+
+
+def _index(db: Any, work: Path, say: Any) -> Any:  # incremental: a kept --work index is reused
     from retrieval.embedder import get_embedder
     from retrieval.indexer import run_index
     from retrieval.search import Searcher
@@ -211,10 +264,14 @@ def run_demo(machines: int, seed: int, work: Path, write_queries: bool, say: Any
     from connectors.ingest import ingest
     from sdi.store import MachineFile
 
-    say(f"demo set: generating {machines} machines (seed {seed})")
-    demo.generate(work / "demo", machines=machines, seed=seed)
-    with MachineFile(work / "demo.duckdb") as db:
-        ingest(db, work / "demo" / "mapping.yaml")
+    base = work / f"demo-{machines}-{seed}.duckdb"
+    fresh = not base.is_file()
+    if fresh:
+        say(f"demo set: generating {machines} machines (seed {seed})")
+        demo.generate(work / "demo", machines=machines, seed=seed)
+    with MachineFile(base) as db:
+        if fresh:
+            ingest(db, work / "demo" / "mapping.yaml")
         queries = build_demo_queries(db)
         stored = json.loads(QUERIES_FILE.read_text()) if QUERIES_FILE.is_file() else None
         expected = {"machines": machines, "seed": seed, "queries": queries}
@@ -224,7 +281,7 @@ def run_demo(machines: int, seed: int, work: Path, write_queries: bool, say: Any
         elif stored != expected:
             say(f"note: {QUERIES_FILE.name} differs from the queries built from today's demo data; scoring the fresh "
                 "ones (run with --write-queries to update the file)")
-        searcher = _index(db, work / "demo-index", say)
+        searcher = _index(db, work / f"demo-{machines}-{seed}-index", say)
         return {"set": "demo", "queries": len(queries), "results": score(searcher, queries)}
 
 
@@ -236,23 +293,25 @@ def run_excavators(work: Path, say: Any) -> dict[str, Any] | None:
     if not cleaned.is_file() or not (EXCAVATOR_DIR / "excavators.csv").is_file():
         say(f"excavator set skipped: {EXCAVATOR_DIR} not present")
         return None
+    fresh = not (work / "excavators.duckdb").is_file()
     say("excavator set: importing the real work orders")
     with MachineFile(work / "excavators.duckdb") as db:
-        ingest(db, EXCAVATOR_MAPPING)
+        if fresh:
+            ingest(db, EXCAVATOR_MAPPING)
         queries = build_excavator_queries(db, cleaned)
         searcher = _index(db, work / "excavator-index", say)
         return {"set": "excavators", "queries": len(queries), "results": score(searcher, queries)}
 
 
 def render(results: list[dict[str, Any]]) -> str:
-    lines = [f"{'set':<12}{'method':<10}{'queries':>8}{'recall@5':>10}{'MRR':>8}{'ms/query':>10}"]
+    lines = [f"{'set':<12}{'method':<10}{'queries':>8}{'recall@5':>10}{'MRR':>8}{'P@5':>8}{'ms/query':>10}"]
     for res in results:
         for method in METHODS:
             r = res["results"][method]
             lines.append(f"{res['set']:<12}{method:<10}{r['queries']:>8}{r['recall@5']:>10.3f}{r['mrr']:>8.3f}"
-                         f"{r['ms_per_query']:>10.1f}")
+                         f"{r['precision@5']:>8.3f}{r['ms_per_query']:>10.1f}")
     lines.append("")
-    lines.append("recall@5 by query type (dense / keyword / hybrid):")
+    lines.append(f"recall@5 by query type ({' / '.join(METHODS)}):")
     for res in results:
         for t in res["results"]["hybrid"]["by_type"]:
             vals = " / ".join(f"{res['results'][m]['by_type'][t]['recall@5']:.2f}" for m in METHODS)
@@ -266,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42, help="Demo generator seed.")
     parser.add_argument("--write-queries", action="store_true", help=f"Rewrite {QUERIES_FILE.name}.")
     parser.add_argument("--no-excavators", action="store_true", help="Skip the real excavator set.")
+    parser.add_argument("--work", type=Path, help="Keep the generated bases and indexes here (reused when present).")
     parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
     args = parser.parse_args(argv)
 
@@ -273,13 +333,21 @@ def main(argv: list[str] | None = None) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     with tempfile.TemporaryDirectory(prefix="sdi-eval-") as tmp:
-        work = Path(tmp)
-        results = [run_demo(args.machines, args.seed, work, args.write_queries, say)]
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        demo = run_demo(args.machines, args.seed, work, args.write_queries, say)
+        results = [demo, *halves(demo)]
         if not args.no_excavators:
             exc = run_excavators(work, say)
             if exc:
                 results.append(exc)
-    print(json.dumps(results, indent=2) if args.json else render(results))
+    if not args.json:
+        print(render(results))
+        return 0
+    for res in results:
+        for r in res["results"].values():
+            r.pop("per_query", None)
+    print(json.dumps(results, indent=2))
     return 0
 
 

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Sequence
 
-from retrieval.catalog import Catalog, Filters, date_int, int_date, sorted_rows
+from retrieval.catalog import Catalog, Filters, date_int, sorted_rows
 from retrieval.chunking import chunk_text, error_codes, part_numbers
-from retrieval.keyword import matched_terms
 from retrieval.retriever import Retriever
-from retrieval.search import Hit, Mode, depth_for
+from retrieval.search import Hit, Mode, depth_for, row_hit
 from sdi.errors import SdiError
 
 CHUNK_CHARS = 120  # small chunks, so a record gives several spans
@@ -47,7 +46,11 @@ class FakeSearcher:
                              "end": chunk.end, "serial": rec.serial, "customer": rec.customer, "model": rec.model,
                              "type": rec.record_type, "date": day, "codes": ",".join(error_codes(chunk.text)),
                              "parts": ",".join(part_numbers(chunk.text))})
-        self.catalog = Catalog(sorted_rows(rows))
+        self._catalog = Catalog(sorted_rows(rows))
+
+    def catalog(self) -> Catalog:
+        """The in-memory chunk catalog (the real searcher's is loaded from the index)."""
+        return self._catalog
 
     def search(self, queries: str | Sequence[str], filters: Filters | None = None, k: int = 5,
                mode: Mode = "hybrid") -> list[Hit]:
@@ -57,21 +60,14 @@ class FakeSearcher:
             raise SdiError("the search query is empty", "give some words, a code or a part number")
         if k < 1:
             raise SdiError("k must be at least 1", "e.g. -k 5")
-        mask = self.catalog.mask(filters or Filters())
+        catalog = self._catalog
+        mask = catalog.mask(filters or Filters())
         scores: dict[int, float] = {}
         for query in texts:
-            for row, score in self.catalog.keyword.top(query, depth_for(k), mask):
+            for row, score in catalog.keyword.top(query, depth_for(k), mask):
                 scores[row] = scores.get(row, 0.0) + score
-        order = sorted(scores, key=lambda r: (-scores[r], self.catalog.ids[r]))[:k]
-        return [self._hit(row, round(scores[row], 6), texts) for row in order]
-
-    def _hit(self, row: int, score: float, texts: list[str]) -> Hit:
-        r = self.catalog.rows[row]
-        return Hit(chunk_id=r["id"], source_id=r["source_id"], serial=r["serial"], model=r["model"],
-                   customer=r["customer"], date=int_date(r["date"]), record_type=r["type"], span=(r["start"], r["end"]),
-                   text=r["text"], score=score, matched_by="keyword",
-                   matched_terms=sorted({t for q in texts for t in matched_terms(q, r["text"])}),
-                   codes=[c for c in r["codes"].split(",") if c], parts=[p for p in r["parts"].split(",") if p])
+        order = sorted(scores, key=lambda r: (-scores[r], catalog.ids[r]))[:k]
+        return [row_hit(catalog, row, round(scores[row], 6), "keyword", texts) for row in order]
 
 
 def fake_retriever(records: Iterable[FakeRecord]) -> Retriever:

@@ -19,6 +19,10 @@ class Retriever(Protocol):
         """Best k sources within the filters, best first."""
         ...
 
+    def retrieve_for_question(self, question: str, filters: Filters | None = None, k: int = 5) -> list[Source]:
+        """Best k sources to answer a rep's question (its intent decides how: see retrieval.questions)."""
+        ...
+
     def retrieve_for_opportunity(self, opportunity: dict[str, Any], k_own: int = 5,
                                  k_similar: int = 3) -> RetrievedSources:
         """The opportunity machine's own sources (scope 'own') and other machines' of its model ('similar')."""

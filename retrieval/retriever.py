@@ -12,8 +12,10 @@ from typing import Any, Iterable
 
 from retrieval.catalog import Filters
 from retrieval.chunking import error_codes, part_numbers
+from retrieval.questions import answer_hits, plan_question
 from retrieval.search import Hit, Mode, Searcher
 from sdi.config import Settings, get_settings
+from sdi.errors import SdiError
 from sdi.triggers.rules import lookup
 
 MAX_QUERIES = 8
@@ -120,6 +122,14 @@ class Retriever:
                  mode: Mode = "hybrid") -> list[Source]:
         """Best k sources for a free query within the filters."""
         return [_source(h, "query") for h in self.searcher.search(query, filters, k, mode)]
+
+    def retrieve_for_question(self, question: str, filters: Filters | None = None, k: int = 5) -> list[Source]:
+        """Best k sources to answer a rep's question, by its intent (request, last visit, code ...: retrieval.questions)."""
+        if not question.strip():
+            raise SdiError("the question is empty", "ask something, e.g. 'what did the customer ask for?'")
+        if k < 1:
+            raise SdiError("k must be at least 1", "e.g. k=3")
+        return [_source(h, "query") for h in answer_hits(self.searcher, plan_question(question), filters, k)]
 
     def retrieve_for_opportunity(self, opportunity: dict[str, Any], k_own: int = 5,
                                  k_similar: int = 3) -> RetrievedSources:

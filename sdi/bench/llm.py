@@ -69,13 +69,9 @@ def run(workdir: Path, machines: int = 400, samples: int = 5) -> None:
                 ours.append((usage.first_token_s, usage.completion_tokens / decode if decode > 0 else 0.0))
                 repaired += draft.check.repaired + draft.check.dropped
                 checked += draft.check.checked
-                grammar = None
-                from sdi.drafting.prompts import line_grammar
-
-                shown = [line.split("]")[0][1:] for line in entry["prompt_values"]["sources"].splitlines() if line.startswith("[")]
-                grammar = line_grammar(shown, int(entry["prompt_values"]["sentences"]))
-                b_first, b_total, b_n = _bare(bare_llm, entry["rendered_prompt"],
-                                              {"seed": 42, "max_tokens": entry["params"]["max_tokens"], "grammar_text": grammar})
+                sent = [c for c in entry["calls"] if c["sent"]] or [{"messages": entry["rendered_prompt"]}]
+                b_first, b_total, b_n = _bare(bare_llm, sent[-1]["messages"],  # the last task, as `usage` is its
+                                              {"seed": 42, "max_tokens": entry["params"].get("max_tokens", 60)})
                 bare.append((b_first, b_n / (b_total - b_first) if b_total > b_first else 0.0))
             tps = statistics.mean(t for _, t in ours)
             btps = statistics.mean(t for _, t in bare)

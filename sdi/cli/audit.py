@@ -138,6 +138,30 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
             typer.echo(f"hash {found.get('hash')}\nprev {found.get('prev')}")
             typer.echo(json.dumps(found.get("payload"), indent=2, ensure_ascii=False, default=str))
 
+    @audit_app.command("recheck")
+    def recheck_cmd(
+        entry: Annotated[str, typer.Argument(help="Entry id of a draft (A-0000012, or just 12).")],
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Re-run today's claim check on a recorded draft; exit 1 when a sentence no longer passes."""
+        from sdi.drafting.recheck import recheck
+
+        ident = _entry_id(entry)
+        found = _log().get(ident)
+        if found is None:
+            raise SdiError(f"no audit entry {ident}", "list them with: sdi audit list --kind draft")
+        result = recheck(found)
+        if as_json:
+            _print_json(result)
+        else:
+            for row in result["sentences"]:
+                mark = "ok  " if row["ok"] else "FAIL"
+                typer.echo(f"{mark} {row['origin']:<8} {row['text']}" + ("" if row["ok"] else f"\n     -> {row['reason']}"))
+            typer.echo(f"{result['checked']} sentence(s) rechecked with today's check, {result['failed']} failed "
+                       f"({result['model_sentences']} model sentence(s))")
+        if result["failed"]:
+            raise typer.Exit(1)
+
     @audit_app.command("verify")
     def verify_cmd(
         bundle: Annotated[Optional[Path], typer.Option(help="Check an exported bundle folder instead of this home's log.")] = None,

@@ -1,9 +1,11 @@
-"""`sdi check` (the claim check on JSON lines from stdin) and `sdi eval faithfulness` (its precision and recall)."""
+"""`sdi check` (the claim check on JSON lines from stdin), `sdi eval faithfulness` (its precision and recall) and
+`sdi eval drafts` (drafts per model against the targets)."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
@@ -59,4 +61,22 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         from eval.faithfulness_eval import evaluate, render
 
         result = evaluate(split)
+        typer.echo(json.dumps(result, indent=2) if as_json else render(result))
+
+    @eval_app.command("drafts")
+    def drafts(
+        models: Annotated[str | None, typer.Option(
+            help="Comma-separated SDI_LLM values (default: the configured one).")] = None,
+        n: Annotated[int, typer.Option("--n", help="why drafts, brief drafts, and answerable / unanswerable ask "
+                                       "questions per model.")] = 30,
+        machines: Annotated[int, typer.Option(help="Machines in the demo base built for the run.")] = 600,
+        workdir: Annotated[Path | None, typer.Option(help="Keep the demo base here and reuse it next time "
+                                                     "(default: a temporary folder).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    ) -> None:
+        """Per model: drafts with checked history facts, acceptance, ask accuracy and latency, against the targets."""
+        from eval.drafts_eval import evaluate, parse_models, render
+        from sdi.config import get_settings
+
+        result = evaluate(parse_models(models or get_settings().llm), n=n, machines=machines, workdir=workdir)
         typer.echo(json.dumps(result, indent=2) if as_json else render(result))

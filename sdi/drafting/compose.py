@@ -12,6 +12,14 @@ from sdi.llm.base import ChatBackend, GenerationParams, Message
 Repair = Callable[[list[str]], Sentence | None]
 
 
+def judge(text: str, sources: dict[str, str]) -> Verdict:
+    """The claim check, plus: a sentence quoting a marker of withheld text is refused."""
+    verdict = check_sentence(text, sources)
+    if verdict.ok and any(m in text for m in MARKERS):
+        return Verdict(False, verdict.citations, "quotes a marker of text withheld from the sources")
+    return verdict
+
+
 class Composer:
     """Turns a model's stream into checked sentences; keeps the raw output for the audit log."""
 
@@ -45,9 +53,7 @@ class Composer:
                 self.check.failures.append({"text": text, "reason": "repeats an earlier sentence"})
                 continue
             self.seen.add(key)
-            verdict = check_sentence(text, self.sources)
-            if verdict.ok and any(m in text for m in MARKERS):
-                verdict = Verdict(False, verdict.citations, "quotes a marker of text withheld from the sources")
+            verdict = judge(text, self.sources)
             if verdict.ok:
                 self.check.passed += 1
                 yield Sentence(text, verdict.citations, "llm", self.section)

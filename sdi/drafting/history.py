@@ -48,14 +48,14 @@ class History:
             _add(book, src)
 
     def add_for_question(self, book: SourceBook, opp: dict[str, Any], question: str, k: int) -> None:
-        """Records of this machine that match a rep's question."""
+        """Records of this machine that answer a rep's question (a request, the last visit, a code ...)."""
         retriever = self.retriever()
         if retriever is None:
             return
         from retrieval.catalog import Filters
 
         try:
-            hits = retriever.retrieve([question], Filters(serial=str(opp["serial"])), k)
+            hits = retriever.retrieve_for_question(question, Filters(serial=str(opp["serial"])), k)
         except SdiError as exc:
             self.problem = f"service history not searchable: {exc.message} ({exc.hint})"
             return

@@ -10,27 +10,31 @@ from typing import Any
 from sdi.audit.log import AuditLog, canonical, sha256_text
 from sdi.drafting.prompts import PromptTemplate
 from sdi.drafting.types import Draft
-from sdi.llm.base import GenerationParams, Message, Usage
+from sdi.llm.base import Usage
 from sdi.store import MachineFile
 
 
-def record_draft(audit: AuditLog, draft: Draft, prompt: PromptTemplate, messages: list[Message],
-                 params: GenerationParams, raw_output: str, usage: Usage, user: str | None, sent: bool,
-                 values: dict[str, Any] | None = None) -> str:
-    """Append the draft with everything needed to re-render and re-check it; returns the audit id."""
+def record_draft(audit: AuditLog, draft: Draft, prompt: PromptTemplate, calls: list[dict[str, Any]], usage: Usage,
+                 user: str | None, sent: bool) -> str:
+    """Append the draft with everything needed to re-render and re-check it; returns the audit id.
+
+    `calls` holds every model task (prompt, values, rendered messages, reply, verdict); the top-level prompt fields
+    describe the first task so a reviewer can re-render one prompt without reading the list."""
+    first = calls[0] if calls else {"values": {}, "messages": [], "params": {}}
     payload: dict[str, Any] = {
         "kind": draft.kind,
         "subject": draft.subject,
         "sources": [{"id": s.id, "source_id": s.source_id, "text": s.text, "sha256": sha256_text(s.text), "scope": s.scope,
                      "span": list(s.span) if s.span else None, "record_ids": s.record_ids} for s in draft.sources],
         "prompt": prompt.meta() | {"template": prompt.body, "system": prompt.system},
-        "prompt_values": values or {},
-        "rendered_prompt": messages,
-        "rendered_prompt_sha256": sha256_text(canonical(messages)),
+        "prompt_values": first["values"],
+        "rendered_prompt": first["messages"],
+        "rendered_prompt_sha256": sha256_text(canonical(first["messages"])),
         "sent_to_model": sent,
         "model": draft.model,
-        "params": params.to_dict(),
-        "raw_output": raw_output,
+        "params": first["params"],
+        "raw_output": "\n".join(c["raw"] for c in calls if c.get("raw")),
+        "calls": calls,
         "output": {k: v for k, v in draft.to_dict().items() if k != "audit_id"},
         "check": draft.to_dict()["check"],
         "usage": {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,

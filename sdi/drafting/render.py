@@ -6,7 +6,7 @@ from sdi.drafting.types import Draft
 
 TITLES = {"recommendation": "Recommendation", "reasons": "Why now", "offer": "Offer", "summary": "Machine and contracts",
           "triggers": "Open triggers", "history": "Recent history", "checks": "What to check",
-          "talking_points": "Talking points", "answer": "Answer", "body": ""}
+          "talking_points": "Talking points", "answer": "Answer", "findings": "What the service history says", "body": ""}
 
 
 def render_draft(draft: Draft) -> str:

@@ -6,14 +6,15 @@ import time
 from typing import Any, Iterator
 
 from sdi.audit.log import AuditLog
-from sdi.drafting.compose import Composer
+from sdi.drafting.compose import judge
 from sdi.drafting.history import History
 from sdi.drafting.pii import Redactor
-from sdi.drafting.prompts import PromptTemplate, line_grammar
+from sdi.drafting.prompts import PromptTemplate
 from sdi.drafting.record import record_draft
 from sdi.drafting.sources import SourceBook
+from sdi.drafting.tasks import cite, clean_reply
 from sdi.drafting.types import Check, Draft, Sentence
-from sdi.llm.base import ChatBackend, GenerationParams
+from sdi.llm.base import ChatBackend, GenerationParams, Usage, complete
 
 SEED = 42
 
@@ -28,15 +29,12 @@ class DraftRun:
         self.book = SourceBook(Redactor())
         self.subject: dict[str, Any] = {}
         self.prompt: PromptTemplate | None = None
-        self.values: dict[str, Any] = {}
         self.section = "body"
         self.sentences: list[Sentence] = []
         self.check = Check()
         self.fallbacks: dict[str, str] = {}  # source id -> template sentence for repairs and coverage
         self.used: set[str] = set()
-        self.raw = ""
-        self.messages: list[dict[str, str]] = []
-        self.params = GenerationParams()
+        self.calls: list[dict[str, Any]] = []  # every model task: prompt, values, messages, reply, verdict
         self.sent = False
         self.notes: list[str] = []
         self.timings: dict[str, float] = {}
@@ -47,9 +45,9 @@ class DraftRun:
         self.book = SourceBook(Redactor(contacts))
         return self.book
 
-    def begin(self, subject: dict[str, Any], prompt: PromptTemplate, values: dict[str, Any], section: str) -> None:
+    def begin(self, subject: dict[str, Any], prompt: PromptTemplate, section: str) -> None:
         """The sources are gathered: set what the draft is about and its prompt; the clock starts here."""
-        self.subject, self.prompt, self.values, self.section = subject, prompt, values, section
+        self.subject, self.prompt, self.section = subject, prompt, section
         self.start = time.perf_counter()
 
     def add(self, text: str, refs: list[str], section: str, origin: str = "template") -> Sentence:
@@ -70,35 +68,47 @@ class DraftRun:
         assert self.prompt is not None, "begin() sets the prompt"
         return self.prompt
 
-    def render(self, only: list[str] | None = None) -> list[str]:
-        """Render the prompt over the shown sources (recorded even when nothing is sent); returns their ids."""
-        prompt = self._prompt()
-        lines = prompt.sentences
-        shown = [s.id for s in self.book.items if only is None or s.id in only]
-        self.values = {**self.values, "sources": self.book.block(shown), "sentences": lines}
-        self.messages = prompt.render(**self.values)
-        self.params = GenerationParams(max_tokens=prompt.max_tokens, temperature=0.0, seed=SEED,
-                                       grammar=line_grammar(shown, lines))
-        return shown
+    def task(self, prompt: PromptTemplate, values: dict[str, str], ref: str, section: str,
+             send: bool = True) -> Sentence | None:
+        """One small model task over one source: its reply, cleaned and cited, if it passes the check.
 
-    def generate(self, only: list[str] | None = None) -> Iterator[Sentence]:
-        """Model sentences that pass the check (repairs in between); nothing for the template backend."""
-        shown = self.render(only)
-        if self.backend.info.backend == "template":
-            self.notes.append("template backend: no language model; every sentence is built from the evidence")
-            return
-        self.sent = True
-        texts = {k: v for k, v in self.book.texts().items() if k in shown}
-        composer = Composer(self.backend, texts, self.check, self._repair, self.section)
+        Every task is recorded for the audit; the template backend (or send=False) records the rendered prompt
+        without sending it, and a declined task ("not in the record") yields nothing."""
+        messages = prompt.render(**values)
+        # One task, one sentence: generation stops at the end of the first line.
+        params = GenerationParams(max_tokens=prompt.max_tokens, temperature=0.0, seed=SEED, stop=("\n",))
+        call: dict[str, Any] = {"prompt": prompt.meta(), "values": values, "messages": messages,
+                                "params": params.to_dict(), "ref": ref, "sent": False, "raw": ""}
+        self.calls.append(call)
+        if not send or self.backend.info.backend == "template":
+            return None
+        self.sent = call["sent"] = True
         t0 = time.perf_counter()
-        for sentence in composer.run(self.messages, self.params):
-            if not self.timings.get("first_sentence_s"):
-                self.timings["first_sentence_s"] = round(time.perf_counter() - self.start, 3)
-            self.sentences.append(sentence)
-            self.used.update(sentence.citations)
-            yield sentence
-        self.raw = composer.raw
-        self.timings["llm_s"] = round(time.perf_counter() - t0, 3)
+        call["raw"] = complete(self.backend, messages, params)
+        usage = self.backend.last_usage
+        call["usage"] = {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
+        self.timings["llm_s"] = round(self.timings.get("llm_s", 0.0) + time.perf_counter() - t0, 3)
+        reply = clean_reply(call["raw"])
+        if reply is None:
+            call["verdict"] = {"ok": False, "reason": "declined or empty"}
+            return None
+        text = cite(reply, ref)
+        self.check.checked += 1
+        verdict = judge(text, {ref: self.book.get(ref).text})
+        call["verdict"] = {"ok": verdict.ok, "reason": verdict.reason, "text": text}
+        if not verdict.ok:
+            self.check.failures.append({"text": text, "reason": verdict.reason})
+            fixed = self._repair([ref])
+            self.check.repaired += fixed is not None
+            self.check.dropped += fixed is None
+            if fixed is not None:
+                fixed.section = section
+                self.sentences.append(fixed)
+            return fixed
+        self.check.passed += 1
+        if not self.timings.get("first_model_sentence_s"):
+            self.timings["first_model_sentence_s"] = round(time.perf_counter() - self.start, 3)
+        return self.add(text, [ref], section, origin="llm")
 
     def finish(self, sign_up: list[dict[str, Any]] | None = None) -> Draft:
         """Assemble and record for audit (personal data still withheld; `reveal` restores it)."""
@@ -111,10 +121,10 @@ class DraftRun:
         self.timings["total_s"] = round(time.perf_counter() - self.start, 3)
         draft = Draft(self.kind, self.subject, self.sentences, self.book.items, self.backend.info.to_dict(),  # type: ignore[arg-type]
                       prompt.meta(), c, sign_up or [], None, self.notes, self.timings)
-        usage = self.backend.last_usage
+        usage = Usage(sum(c.get("usage", {}).get("prompt_tokens", 0) for c in self.calls),
+                      sum(c.get("usage", {}).get("completion_tokens", 0) for c in self.calls))
         self.timings.update(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
-        draft.audit_id = record_draft(self.audit, draft, prompt, self.messages, self.params, self.raw, usage, self.user,
-                                      self.sent, {k: str(v) for k, v in self.values.items()})
+        draft.audit_id = record_draft(self.audit, draft, prompt, self.calls, usage, self.user, self.sent)
         return draft
 
     def reveal(self, draft: Draft) -> Draft:

@@ -87,6 +87,10 @@ class SourceBook:
         self.items.append(src)
         return src
 
+    def get(self, ref: str) -> Source:
+        """The source with this id ([T1], [H2])."""
+        return next(s for s in self.items if s.id == ref)
+
     def texts(self) -> dict[str, str]:
         """id -> text, for the checker."""
         return {s.id: s.text for s in self.items}

@@ -27,6 +27,9 @@ from sdi.hashing import sha256_file
 from sdi.llm.catalog import CATALOG, CatalogModel, Part, get_model
 
 RECORD_SUFFIX = ".verified.json"
+# Models installed with the software (`sdi models install NAME --shared`, as `make` does for the default): every SDI
+# home on this Python environment finds them, as it finds the model bundled inside a package.
+SHARED_DIR = Path(sys.prefix) / "share" / "sdi-models"
 CHUNK = 1 << 22
 
 
@@ -74,10 +77,13 @@ def package_file(entry: CatalogModel) -> Path | None:
 
 
 def model_path(entry: CatalogModel, models_dir: Path) -> tuple[Path, bool]:
-    """(file, in_package): the installed package's file for bundled entries, else models_dir/<file>."""
+    """(file, in_package): the installed package's file for bundled entries, else models_dir/<file>, else the shared
+    folder's file."""
     if entry.bundled and (inside := package_file(entry)) is not None:
         return inside, True
-    return models_dir / entry.file, False
+    local = models_dir / entry.file
+    shared = SHARED_DIR / entry.file
+    return (shared if not local.is_file() and shared.is_file() else local), False
 
 
 def record_path(path: Path) -> Path:

@@ -85,3 +85,21 @@ def test_opportunity_sources_are_own_then_similar(implementation: Case) -> None:
     assert 1 <= len(found.similar) <= 2
     assert all(s.serial != "M1" and s.model == "PB-1100" and s.scope == "similar" for s in found.similar)
     assert found.sources == found.own + found.similar
+
+
+def test_question_sources_cite_exact_spans_within_the_filters(implementation: Case) -> None:
+    assert isinstance(implementation.retriever, Retriever)
+    for question in ("What did the customer ask for?", "When was the last service visit?", "Any history of E-417?",
+                     "Was the pressure sensor replaced?", "How is the machine doing?"):
+        found = implementation.retriever.retrieve_for_question(question, Filters(serial="M1"), 3)
+        assert len(found) <= 3 and {s.serial for s in found} <= {"M1"}
+        assert found or question.startswith(("What did", "How"))  # no request on M1; the fake has no embeddings
+        assert [s.score for s in found] == sorted((s.score for s in found), reverse=True)
+        for src in found:
+            start, end = src.span
+            assert implementation.text(src.record_id)[start:end] == src.text and src.scope == "query"
+    latest = implementation.retriever.retrieve_for_question("When was the last visit?", Filters(serial="M1"), 2)
+    assert [s.date for s in latest] == ["2023-01-15", "2022-05-10"] and latest[0].matched_by == "date"
+    [code] = implementation.retriever.retrieve_for_question("Any history of E-417?", Filters(serial="M1"), 1)
+    assert "E-417" in code.text
+    assert not implementation.retriever.retrieve_for_question("When was the last visit?", Filters(serial="M9"), 3)

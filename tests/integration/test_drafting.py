@@ -190,3 +190,36 @@ def test_streamed_sentences_show_contacts_exactly_as_the_final_draft_does(servic
         assert any(name in t for t in streamed) is reveal and any("[CONTACT_1]" in t for t in streamed) is not reveal
         prompt = AuditLog(home).get(events[-1][1]["audit_id"])["payload"]["rendered_prompt"]
         assert name not in canonical(prompt)
+
+
+def test_why_with_a_model_states_findings_from_the_history_and_audit_records_every_task(service: DraftService,
+                                                                                         home: Path) -> None:
+    fake = FakeBackend(["The machine stops w/ E-920 and the servo motor encoder is faulty."])
+    svc = DraftService(service.settings, service.db, backend=fake)
+    opp = list_opportunities(service.db)[0]
+    draft = svc.why(opp["id"])
+    sections = [s.section for s in draft.sentences]
+    assert sections[0] == "recommendation" and "reasons" in sections
+    assert all(sections.index(x) < sections.index("findings") for x in ("recommendation", "reasons") if "findings" in sections)
+    entry = AuditLog(home).get(draft.audit_id)["payload"]
+    own = [s for s in draft.sources if s.id.startswith("H") and s.scope == "own"]
+    assert len(entry["calls"]) == min(2, len(own)) == len(fake.calls)
+    assert [c["ref"] for c in entry["calls"]] == [s.id for s in own[:2]]
+    for call, src in zip(entry["calls"], own):  # one record per task: its note is in the prompt, no other record is
+        note = src.text.split(": ", 1)[1]
+        assert note in call["messages"][1]["content"]
+        assert all(o.text.split(": ", 1)[1] not in call["messages"][1]["content"] for o in own if o.id != src.id)
+
+
+def test_audit_recheck_reruns_todays_check_on_a_recorded_draft(service: DraftService, home: Path,
+                                                              sdi_env: dict[str, str]) -> None:
+    serial = injected(service)
+    draft = service.brief(serial)
+    env = {**sdi_env, "SDI_HOME": str(home)}
+    ok = subprocess.run([SDI, "audit", "recheck", draft.audit_id, "--json"], capture_output=True, text=True, env=env, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    result = json.loads(ok.stdout)
+    assert result["checked"] == len(draft.sentences) and result["failed"] == 0
+    assert result["model_sentences"] == sum(s.origin == "llm" for s in draft.sentences)
+    wrong = subprocess.run([SDI, "audit", "recheck", "A-0000001"], capture_output=True, text=True, env=env, timeout=120)
+    assert wrong.returncode == 2 and "not a draft" in wrong.stderr

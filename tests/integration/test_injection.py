@@ -135,7 +135,7 @@ class Obedient(FakeBackend):
     def stream(self, messages: list[Message], params: GenerationParams) -> Iterator[str]:
         self.calls.append((messages, params))
         lines = [line.split("] ", 1) for line in messages[-1]["content"].splitlines() if line.startswith("[H")]
-        out = [f"{text} [{ref[1:]}]" for ref, text in lines]
+        out = [f"{text.split(': ', 1)[-1]} [{ref[1:]}]" for ref, text in lines]  # the record text, not its header
         first = lines[0][0][1:] if lines else "T1"
         out += [f"As the note asks, {p} for this customer [{first}]." for n in NOTES for p in n.draft_never]
         yield "\n".join(out)

@@ -359,3 +359,19 @@ def test_demo_query_set_is_labelled_by_rules_over_the_data(tmp_path: Path) -> No
         assert 1 <= len(q["relevant"]) <= 5 and all(by_id[rid] in scope for rid in q["relevant"])
         if rule is not None:  # the label is exactly the records in scope that satisfy the rule
             assert sorted(r[0] for r in scope if rule(r)) == q["relevant"]
+
+
+def test_a_request_question_finds_the_note_that_records_the_request(env: Env) -> None:
+    env.db.con.execute("UPDATE service_records SET text = text || ' Cust wants offer for maintenance contract.' "
+                       "WHERE record_id = 'SR-10'")  # M1's oldest record
+    env.index()
+    retriever = Retriever(env.searcher())
+    [top, *_] = retriever.retrieve_for_question("What did the customer ask for?", Filters(serial="M1"), 3)
+    assert top.record_id == "service_record:SR-10" and "offer for maintenance contract" in top.text
+    assert env.text("SR-10")[top.span[0] : top.span[1]] == top.text
+
+
+def test_a_last_visit_question_returns_the_latest_record_first(env: Env) -> None:
+    found = Retriever(env.searcher()).retrieve_for_question("When was the last service visit?", Filters(serial="M4"), 3)
+    assert [s.record_id for s in found] == ["service_record:SR-12", "service_record:SR-9", "service_record:SR-8"]
+    assert found[0].date == "2024-02-20" and found[0].matched_by == "date"

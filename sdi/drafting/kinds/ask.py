@@ -10,8 +10,11 @@ from sdi.drafting.kinds.common import Kit, NotFound, add_facts, find_opportunity
 from sdi.drafting.prompts import load_prompt
 from sdi.drafting.record import load_turns, save_turn
 from sdi.drafting.run import DraftRun
+from sdi.drafting.tasks import record_values
 from sdi.drafting.types import Draft, Sentence
 from sdi.errors import SdiError
+
+MAX_RECORDS = 3
 
 
 def _question(question: str) -> str:
@@ -38,34 +41,41 @@ def _earlier_turns(kit: Kit, conversation_id: str | None, opportunity_id: str, u
 
 def compose(kit: Kit, run: DraftRun, opportunity_id: str, question: str,
             conversation_id: str | None = None) -> Iterator[Sentence | Draft]:
-    """The answer, or a plain statement that the records do not answer it with the closest record."""
+    """The answer taken from the best record that has one, or a plain statement that the records do not say."""
     question = _question(question)
     opp = find_opportunity(kit, opportunity_id)
     turns = _earlier_turns(kit, conversation_id, opp["id"], run.user)
     book = open_book(kit, run, opp.get("customer_id"))
     t_opp, _ = add_facts(book, opp)
-    kit.history.add_for_question(book, opp, question, k=3)
+    kit.history.add_for_question(book, opp, question, k=MAX_RECORDS)
     earlier = "".join(f"\nEarlier question: {t['question']}\nEarlier answer: {t['answer']}" for t in turns[-2:])
+    prompt = load_prompt("answer")
     run.begin({"opportunity_id": opp["id"], "serial": opp["serial"], "question": question,
-               "conversation_id": conversation_id}, load_prompt("ask"),
-              {"question": book.redactor.redact(question.replace("[", "(").replace("]", ")")), "history": earlier},
-              "answer")
+               "conversation_id": conversation_id}, prompt, "answer")
+    asked = {"question": book.redactor.redact(question.replace("[", "(").replace("]", ")")), "history": earlier}
     answerable = history.answerable(question, book)
-    if answerable:
-        yield from run.generate()
-    else:
-        run.render()
+    records = [s for s in book.items if s.id.startswith("H")]
+    if not records:  # recorded all the same, so a reviewer sees what would have been asked
+        run.task(prompt, {"when": "-", "record": "(no service record matches the question)", **asked}, t_opp, "answer",
+                 send=False)
+    for src in records:
+        answer = run.task(prompt, {**record_values(src), **asked}, src.id, "answer", send=answerable)
+        if answer is not None:
+            yield answer
+            break
+        if not answerable:
+            break
     if not any(s.origin == "llm" for s in run.sentences):
-        run.notes.append("the records do not answer this question" if not answerable else
+        run.notes.append("the records do not answer this question" if not answerable or not run.check.checked else
                          "no model sentence passed the citation check")
         yield run.add(f"The records for machine {opp['serial']} do not answer this question [{t_opp}].", [t_opp], "answer")
-        closest = next((s for s in book.items if s.id.startswith("H")), None)
+        closest = next(iter(records), None)
         if closest:
             yield run.add(f"Closest record: {closest.text} [{closest.id}].", [closest.id], "answer")
     draft = run.finish()
-    answer = " ".join(s.text for s in draft.sentences)  # as recorded: contacts still withheld
+    answer_text = " ".join(s.text for s in draft.sentences)  # as recorded: contacts still withheld
     cid = save_turn(kit.db.child(), conversation_id, opp["id"],
-                    {"question": question, "answer": answer, "audit_id": draft.audit_id,
+                    {"question": question, "answer": answer_text, "audit_id": draft.audit_id,
                      "at": date.today().isoformat(), "user": run.user})
     draft.subject["conversation_id"] = cid
     yield run.reveal(draft)

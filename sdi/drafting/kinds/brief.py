@@ -1,11 +1,13 @@
-"""brief: a technician's pre-visit briefing — summary, triggers, history, checks, talking points, sign-up sheet."""
+"""brief: a technician's pre-visit briefing — templates at once (summary, triggers, history, checks), then model
+findings per recent record and talking points, and the sign-up sheet."""
 
 from __future__ import annotations
 
 from typing import Any, Iterator
 
 from sdi.drafting import history
-from sdi.drafting.kinds.common import MAX_TRIGGERS, Kit, NotFound, Refs, add_trigger, fill_points, open_book
+from sdi.drafting.kinds.common import (MAX_TRIGGERS, Kit, NotFound, Refs, add_trigger, advise, fill_points, findings,
+                                      open_book)
 from sdi.drafting.prompts import load_prompt
 from sdi.drafting.run import DraftRun
 from sdi.drafting.signup import sign_up_sheet
@@ -13,6 +15,9 @@ from sdi.drafting.sources import machine_fact
 from sdi.drafting.templates import check_sentence_for, talking_point_for, trigger_sentence
 from sdi.drafting.types import Draft, Sentence
 from sdi.triggers.opportunities import opportunities_for_machine
+
+MAX_FINDINGS = 2
+MAX_POINTS = 2
 
 
 def compose(kit: Kit, run: DraftRun, serial: str) -> Iterator[Sentence | Draft]:
@@ -31,7 +36,7 @@ def compose(kit: Kit, run: DraftRun, serial: str) -> Iterator[Sentence | Draft]:
             if len(refs) < MAX_TRIGGERS and trig["trigger_id"] not in refs:
                 refs[trig["trigger_id"]] = (add_trigger(book, trig).id, trig)
     recent = history.recent_records(db, book, serial, as_of, limit=3)
-    run.begin({"serial": serial}, load_prompt("brief"), {"serial": serial}, "talking_points")
+    run.begin({"serial": serial}, load_prompt("finding"), "talking_points")
     yield run.add(f"{book.items[0].text.rstrip('.')} [{t_machine}].", [t_machine], "summary")
     for ref, trig in refs.values():
         yield run.add(trigger_sentence(trig, ref), [ref], "triggers")
@@ -39,9 +44,10 @@ def compose(kit: Kit, run: DraftRun, serial: str) -> Iterator[Sentence | Draft]:
         yield run.add(f"{line} [{src.id}].", [src.id], "history")
     for ref, trig in refs.values():
         yield run.add(check_sentence_for(trig, ref), [ref], "checks")
+    yield from findings(run, [src for src, _ in recent], MAX_FINDINGS)
     run.fallbacks = {ref: talking_point_for(t, ref) for ref, t in refs.values()}
     run.used -= set(run.fallbacks)  # the sections above cite them; talking points may still use them
-    yield from run.generate(only=[r for r, _ in refs.values()] + [src.id for src, _ in recent[:2]])
+    yield from advise(run, refs, "say to the customer on site", MAX_POINTS)
     yield from fill_points(run, refs)
     if recent and sum(1 for s in run.sentences if s.section == "talking_points") < 2:
         src = recent[0][0]

@@ -7,8 +7,10 @@ from typing import Any, Iterator
 
 from sdi.drafting import history
 from sdi.drafting.history import History
+from sdi.drafting.prompts import load_prompt
 from sdi.drafting.run import DraftRun
 from sdi.drafting.sources import SourceBook, opportunity_fact, trigger_fact
+from sdi.drafting.tasks import record_values
 from sdi.drafting.templates import talking_point_for, trigger_sentence
 from sdi.drafting.types import Source, Sentence
 from sdi.errors import SdiError
@@ -60,6 +62,30 @@ def add_facts(book: SourceBook, opp: dict[str, Any]) -> tuple[str, Refs]:
     for trig in opp["triggers"][:MAX_TRIGGERS]:
         refs[trig["trigger_id"]] = (add_trigger(book, trig).id, trig)
     return t_opp, refs
+
+
+def own_records(book: SourceBook) -> list[Source]:
+    """The [H] sources from this machine's own history (not similar machines'), in the order they were added."""
+    return [s for s in book.items if s.id.startswith("H") and s.scope == "own"]
+
+
+def findings(run: DraftRun, records: list[Source], limit: int) -> Iterator[Sentence]:
+    """One model finding per record (what the visit found, and a request or recommendation only if it says so)."""
+    prompt = load_prompt("finding")
+    for src in records[:limit]:
+        sentence = run.task(prompt, record_values(src), src.id, "findings")
+        if sentence is not None:
+            yield sentence
+
+
+def advise(run: DraftRun, refs: Refs, audience: str, limit: int) -> Iterator[Sentence]:
+    """Each trigger's checked finding rephrased in an advisor's voice (the template point replaces a failure)."""
+    prompt = load_prompt("advise")
+    for ref, trig in list(refs.values())[:limit]:
+        fact = trigger_sentence(trig, ref).removesuffix(f" [{ref}].")
+        sentence = run.task(prompt, {"fact": fact, "audience": audience}, ref, "talking_points")
+        if sentence is not None:
+            yield sentence
 
 
 def fill_points(run: DraftRun, refs: Refs, minimum: int = 2) -> Iterator[Sentence]:

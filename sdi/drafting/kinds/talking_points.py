@@ -1,17 +1,18 @@
-"""talking_points: customer-facing points for an e-mail or a call (model sentences, then template points)."""
+"""talking_points: each trigger's finding rephrased for an e-mail or a call, then template points where needed."""
 
 from __future__ import annotations
 
 from typing import Iterator
 
-from sdi.drafting.kinds.common import Kit, add_facts, fill_points, find_opportunity, open_book
+from sdi.drafting.kinds.common import Kit, add_facts, advise, fill_points, find_opportunity, open_book
 from sdi.drafting.prompts import load_prompt
 from sdi.drafting.run import DraftRun
 from sdi.drafting.templates import talking_point_for
 from sdi.drafting.types import Draft, Sentence
 from sdi.errors import SdiError
 
-CHANNELS = {"email": "an e-mail", "call": "a call"}
+CHANNELS = {"email": "write to the customer in an e-mail", "call": "say to the customer on a call"}
+MAX_POINTS = 3
 
 
 def compose(kit: Kit, run: DraftRun, opportunity_id: str, channel: str = "email") -> Iterator[Sentence | Draft]:
@@ -22,9 +23,9 @@ def compose(kit: Kit, run: DraftRun, opportunity_id: str, channel: str = "email"
     book = open_book(kit, run, opp.get("customer_id"))
     _, refs = add_facts(book, opp)
     kit.history.add_for_opportunity(book, opp, k_own=2, k_similar=0)
-    run.begin({"opportunity_id": opp["id"], "serial": opp["serial"], "channel": channel}, load_prompt("talking_points"),
-              {"serial": opp["serial"], "campaign": opp["campaign"], "channel": CHANNELS[channel]}, "talking_points")
+    run.begin({"opportunity_id": opp["id"], "serial": opp["serial"], "channel": channel}, load_prompt("advise"),
+              "talking_points")
     run.fallbacks = {ref: talking_point_for(t, ref) for ref, t in refs.values()}
-    yield from run.generate()
+    yield from advise(run, refs, CHANNELS[channel], MAX_POINTS)
     yield from fill_points(run, refs)
     yield run.reveal(run.finish())

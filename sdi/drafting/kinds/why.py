@@ -1,14 +1,16 @@
-"""why: the recommendation, its reasons (model sentences, then uncovered triggers), the fitting offer."""
+"""why: the recommendation and its reasons at once (templates), then one model finding per own history record."""
 
 from __future__ import annotations
 
 from typing import Iterator
 
-from sdi.drafting.kinds.common import Kit, add_facts, find_opportunity, open_book
+from sdi.drafting.kinds.common import Kit, add_facts, find_opportunity, findings, open_book, own_records
 from sdi.drafting.prompts import load_prompt
 from sdi.drafting.run import DraftRun
 from sdi.drafting.templates import offer_sentence, recommendation_sentence, trigger_sentence
 from sdi.drafting.types import Draft, Sentence
+
+MAX_FINDINGS = 2
 
 
 def compose(kit: Kit, run: DraftRun, opportunity_id: str) -> Iterator[Sentence | Draft]:
@@ -17,15 +19,12 @@ def compose(kit: Kit, run: DraftRun, opportunity_id: str) -> Iterator[Sentence |
     book = open_book(kit, run, opp.get("customer_id"))
     t_opp, refs = add_facts(book, opp)
     kit.history.add_for_opportunity(book, opp, k_own=2, k_similar=1)
-    run.begin({"opportunity_id": opp["id"], "serial": opp["serial"]}, load_prompt("why"),
-              {"serial": opp["serial"], "campaign": opp["campaign"]}, "reasons")
-    run.fallbacks = {ref: trigger_sentence(t, ref) for ref, t in refs.values()}
+    run.begin({"opportunity_id": opp["id"], "serial": opp["serial"]}, load_prompt("finding"), "reasons")
     yield run.add(recommendation_sentence(opp, t_opp), [t_opp], "recommendation")
-    yield from run.generate()
     for ref, trig in refs.values():
-        if ref not in run.used:
-            yield run.add(trigger_sentence(trig, ref), [ref], "reasons")
+        yield run.add(trigger_sentence(trig, ref), [ref], "reasons")
     offer = offer_sentence(opp, t_opp)
     if offer:
         yield run.add(offer, [t_opp], "offer")
+    yield from findings(run, own_records(book), MAX_FINDINGS)
     yield run.reveal(run.finish())

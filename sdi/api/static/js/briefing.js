@@ -6,7 +6,7 @@
   const content = clear($("#content"));
   const serial = param("serial") || "";
   $("#title").textContent = `Briefing · ${serial}`;
-  const TITLES = { summary: "At a glance", triggers: "Why we look at it", history: "Recent history", checks: "Check on site",
+  const TITLES = { summary: "At a glance", triggers: "Why we look at it", history: "Recent history", findings: "What the records say", checks: "Check on site",
                    talking_points: "Talking points — advise and explain, never push" };
   const brief = el("section", { class: "card", id: "brief" }, el("p", { class: "muted", id: "brief-status", text: "Preparing the briefing…" }));
   const sheet = el("section", { class: "card", id: "signup" }, el("h2", { text: "Sign-up sheet" }),

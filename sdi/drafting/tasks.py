@@ -1,0 +1,34 @@
+"""Small model tasks with one source each: the prompt values for a record or a fact, and the cleaning of the reply."""
+
+from __future__ import annotations
+
+import re
+
+from sdi.drafting.types import Source
+
+DECLINE = "NOT IN RECORD"
+LABEL = re.compile(r"^\s*(?:\[[^\]\n]{1,40}\]\s*|(?:sentence|answer|finding|talking point|rewritten|rewrite|output|response)"
+                   r"\s*[:\-]\s*)", re.I)
+TAG = re.compile(r"\s*\[[^\]\n]{1,12}\]")
+
+
+def record_values(source: Source) -> dict[str, str]:
+    """Prompt values for one [H] record: when and what (its header before the first ': ', then the note)."""
+    header, _, note = source.text.partition(": ")
+    return {"when": header, "record": note or source.text}
+
+
+def clean_reply(raw: str) -> str | None:
+    """The model's one sentence, without labels, quotes or its own tags; None when it declined or said nothing."""
+    if DECLINE in raw.upper():
+        return None
+    line = next((ln.strip() for ln in raw.splitlines() if ln.strip()), "")
+    line = TAG.sub("", LABEL.sub("", line)).strip().strip("\"'“”*").strip()
+    match = re.match(r"(.+?[.!?])(?:\s+[A-Z]|$)", line)  # the first sentence only: one source, one claim
+    sentence = (match.group(1) if match else line).rstrip(".!? ").strip()
+    return sentence if len(sentence.split()) >= 3 else None
+
+
+def cite(sentence: str, ref: str) -> str:
+    """The sentence with its source tag, as every draft sentence ends."""
+    return f"{sentence} [{ref}]."
