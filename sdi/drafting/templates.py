@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from sdi.format import fmt as _fmt
+from sdi.triggers.leads import RULE_ID as LEAD_RULE  # technician_lead: a pseudo-rule, a technician's report
 from sdi.triggers.rules import lookup
-
-LEAD_RULE = "technician_lead"  # a pseudo-rule: leads (sdi/triggers/leads.py) reported by a technician
 
 
 def _condition_text(trigger: dict[str, Any]) -> str:
@@ -25,7 +24,9 @@ def trigger_sentence(trigger: dict[str, Any], ref: str) -> str:
     if trigger["rule_id"] == LEAD_RULE:
         return f"{_lead_text(trigger)} [{ref}]."
     rule = lookup(trigger["rule_id"])
-    return rule.finding(trigger, ref) if rule else f"{trigger['campaign']}: {_condition_text(trigger)} [{ref}]."
+    if rule is None:
+        return f"{trigger['campaign']}: {_condition_text(trigger)} [{ref}]."
+    return rule.finding(trigger, ref)
 
 
 def _lead_text(trigger: dict[str, Any]) -> str:
@@ -54,7 +55,9 @@ def check_sentence_for(trigger: dict[str, Any], ref: str) -> str:
     if trigger["rule_id"] == LEAD_RULE:
         return f"Follow up on what the technician observed and what the customer asked for [{ref}]."
     rule = lookup(trigger["rule_id"])
-    return rule.check_on_site(trigger, ref) if rule else f"Check on site what the trigger found: {_condition_text(trigger)} [{ref}]."
+    if rule is None:
+        return f"Check on site what the trigger found: {_condition_text(trigger)} [{ref}]."
+    return rule.check_on_site(trigger, ref)
 
 
 def talking_point_for(trigger: dict[str, Any], ref: str) -> str:
@@ -62,4 +65,6 @@ def talking_point_for(trigger: dict[str, Any], ref: str) -> str:
     if trigger["rule_id"] == LEAD_RULE:
         return f"Our technician passed on what you asked about; we can prepare an offer that fits [{ref}]."
     rule = lookup(trigger["rule_id"])
-    return rule.talking_point(trigger, ref) if rule else f"We can go through the {trigger['campaign']} with you [{ref}]."
+    if rule is None:
+        return f"We can go through the {trigger['campaign']} with you [{ref}]."
+    return rule.talking_point(trigger, ref)

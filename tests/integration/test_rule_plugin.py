@@ -50,7 +50,8 @@ def test_the_plugin_rule_fires_with_its_evidence_and_the_near_miss_does_not(home
     assert trigger["condition"] == {"field": "operating_hours(as_of) - operating_hours(last oil change)",
                                     "operator": ">=", "threshold": 2000, "value": 2100.0, "unit": "hours"}
     assert trigger["evidence"]["source_ids"] == [
-        "service_record:R1", "telemetry:POS/operating_hours@2025-12-12T00:00:00", "telemetry:POS/operating_hours@2026-06-29T00:00:00"]
+        "service_record:R1", "telemetry:POS/operating_hours@2025-12-12T00:00:00",
+        "telemetry:POS/operating_hours@2026-06-29T00:00:00"]
     assert trigger["evidence"]["facts"]["last_oil_change"] == "2025-12-12"
     gaps = {t["serial"]: t["missing"] for t in run["not_evaluable"] if t["rule_id"] == "hydraulic_oil_age"}
     assert gaps == {"MISS": ["service_record (oil change)"]}

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from eval.drafts_eval import (ask_right, load_questions, percentile, pick_questions, resolve_opportunity, says_not_answered,
+from eval.drafts_eval import (ask_right, percentile, pick_questions, resolve_opportunity, says_not_answered,
                               states_history_fact, summarize, verdicts)
 
 
@@ -82,16 +80,11 @@ def test_template_model_has_no_acceptance_and_misses_the_target() -> None:
     assert t["acceptance"] is False and t["ask_answerable"] is None and t["check_rejects_unsupported"] is None
 
 
-def test_questions_file_selection_and_resolution(tmp_path: Path) -> None:
-    path = tmp_path / "questions.jsonl"
-    items = [{"question": f"a{i}", "serial": "M1", "answerable": True, "expect": ["x"]} for i in range(3)]
-    items += [{"question": "u", "opportunity": "OPP-2", "answerable": False, "expect": []},
-              {"question": "gone", "serial": "NOPE", "answerable": False}]
-    path.write_text("\n".join(json.dumps(i) for i in items) + "\n\n")
-    questions = load_questions(path)
-    assert questions[-1]["expect"] == []
+def test_question_selection_and_resolution() -> None:
+    questions = [{"question": f"a{i}", "serial": "M1", "answerable": True, "expect": ["x"]} for i in range(3)]
+    questions += [{"question": "u", "serial": "M2", "opportunity": "OPP-2", "answerable": False, "expect": []},
+                  {"question": "gone", "serial": "NOPE", "answerable": False, "expect": []}]
     chosen = pick_questions(questions, 2)
     assert [q["question"] for q in chosen] == ["a0", "a1", "u", "gone"]
     opps = [{"id": "OPP-1", "serial": "M1"}, {"id": "OPP-2", "serial": "M2"}, {"id": "OPP-3", "serial": "M1"}]
     assert [resolve_opportunity(q, opps) for q in chosen] == ["OPP-1", "OPP-1", "OPP-2", None]
-    assert load_questions(tmp_path / "absent.jsonl") == []

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from sdi.format import fmt
 from sdi.triggers.facts import d
-from sdi.triggers.rules.base import NEAR_MISS, POSITIVE, MISSING, Case, Rule, RuleParams, Trigger, cite, condition, facts
+from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, condition, facts
 from sdi.triggers.rules.sqlparts import NO_CONDITIONS, NO_FACTS, Params, cond
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
@@ -63,7 +63,7 @@ def sql(rules: RulesFile, as_of: date) -> str:
     """
 
 
-def _errors(t: Trigger) -> dict:
+def _errors(t: Trigger) -> dict[str, Any]:
     return condition(t, "error_events") or t["condition"]
 
 

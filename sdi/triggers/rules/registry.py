@@ -33,7 +33,8 @@ def _rule_of(module: ModuleType, name: str, origin: str) -> Rule:
     if not isinstance(rule, Rule):
         raise SdiError(f"rule module {origin} exports no RULE = Rule(...)", _HINT)
     if rule.rule_id != name:
-        raise SdiError(f"rule module {origin} defines rule {rule.rule_id!r}; the file must be named {rule.rule_id}.py", _HINT)
+        raise SdiError(f"rule module {origin} defines rule {rule.rule_id!r}; the file must be named {rule.rule_id}.py",
+                       _HINT)
     return replace(rule, origin=origin)
 
 
@@ -89,7 +90,8 @@ def _load_plugin(path: Path) -> Rule:
         raise SdiError(f"rule plug-in {path} failed to load: {type(exc).__name__}: {exc}", _HINT) from exc
     rule = _rule_of(module, path.stem, str(path))
     if rule.rule_id in _SHIPPED_BY_ID:
-        raise SdiError(f"rule plug-in {path}: {rule.rule_id!r} is a shipped rule", "give the plug-in rule a new id (and file name)")
+        raise SdiError(f"rule plug-in {path}: {rule.rule_id!r} is a shipped rule",
+                       "give the plug-in rule a new id (and file name)")
     _loaded[key] = rule
     return rule
 
