@@ -8,7 +8,7 @@ from typing import Any
 from sdi.store import MachineFile
 from sdi.triggers.engine import detect
 from sdi.triggers.facts import age_years_sql, connected_sql
-from sdi.triggers.rules import RULE_IDS, RulesFile
+from sdi.triggers.rules import RulesFile
 
 # What a machine lacks (a data gap) — name -> SQL condition over the per-machine facts table `mf`.
 GAPS: dict[str, tuple[str, str]] = {
@@ -55,7 +55,7 @@ def assess(db: MachineFile, rules: RulesFile, as_of: date) -> dict[str, Any]:
         db.executemany("INSERT INTO ne VALUES (?, ?)", [[t["serial"], t["rule_id"]] for t in run.not_evaluable])
     gap_cols = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, (_, cond) in GAPS.items())
     ready_cols = ", ".join(
-        f"count(*) FILTER (WHERE mf.serial NOT IN (SELECT serial FROM ne WHERE rule_id = '{r}')) AS {r}" for r in RULE_IDS
+        f"count(*) FILTER (WHERE mf.serial NOT IN (SELECT serial FROM ne WHERE rule_id = '{r}')) AS {r}" for r in rules.rule_ids
     )
     query = (
         f"SELECT GROUPING(model) AS gm, GROUPING(territory) AS gt, model, territory, count(*) AS machines, "
@@ -64,31 +64,31 @@ def assess(db: MachineFile, rules: RulesFile, as_of: date) -> dict[str, Any]:
     )
     out: dict[str, Any] = {"as_of": as_of.isoformat(), "by_model": [], "by_territory": []}
     for rec in db.rows_as_dicts(query):
-        group = _group(rec)
+        group = _group(rec, rules.rule_ids)
         if rec["gm"] and rec["gt"]:
             out.update(group)
         elif not rec["gm"]:
             out["by_model"].append({"model": rec["model"], **group})
         else:
             out["by_territory"].append({"territory": rec["territory"] or "(unknown)", **group})
-    missing: dict[str, dict[str, int]] = {r: {} for r in RULE_IDS}
+    missing: dict[str, dict[str, int]] = {r: {} for r in rules.rule_ids}
     for t in run.not_evaluable:
         for name in t["missing"]:
             missing[t["rule_id"]][name] = missing[t["rule_id"]].get(name, 0) + 1
     out["not_evaluable_because"] = {r: dict(sorted(m.items())) for r, m in missing.items()}
     out["definitions"] = {
         "gaps": {k: v[0] for k, v in GAPS.items()},
-        "readiness": {r: rules.rules[r].campaign for r in RULE_IDS},
+        "readiness": {r: rules.rules[r].campaign for r in rules.rule_ids},
     }
     return out
 
 
-def _group(rec: dict[str, Any]) -> dict[str, Any]:
+def _group(rec: dict[str, Any], rule_ids: tuple[str, ...]) -> dict[str, Any]:
     n = rec["machines"] or 0
     return {
         "machines": n,
         "gaps": {name: rec[name] for name in GAPS},
-        "ready_share": {name: round(rec[name] / n, 4) if n else 0.0 for name in RULE_IDS},
+        "ready_share": {name: round(rec[name] / n, 4) if n else 0.0 for name in rule_ids},
     }
 
 

@@ -62,6 +62,14 @@ def test_the_plugin_rule_fires_with_its_evidence_and_the_near_miss_does_not(home
     assert "hydraulic_oil_age" in mine["rules"] and 0 <= mine["priority_factors"]["urgency"] <= 1
     text = sdi(home, sdi_env, "triggers", "--as-of", AS_OF.isoformat(), "--no-store").stdout
     assert "hydraulic_oil_age" in text and "hydraulic oil change" in text
+    # Drafts cite the rule's own finding (template backend: no model needed).
+    why = json.loads(sdi(home, {**sdi_env, "SDI_LLM": "template"}, "why", mine["id"], "--json").stdout)
+    assert ("The hydraulic oil has run 2100 operating hours since the last oil change on 2025-12-12, at or above the "
+            "2000-hour limit") in " ".join(s["text"] for s in why["sentences"])
+    # The installed-base assessment counts the new rule's readiness like a shipped one's.
+    assess = sdi(home, sdi_env, "assess", "--json", "--as-of", AS_OF.isoformat())
+    assert assess.returncode == 0, assess.stderr
+    assert json.loads(assess.stdout)["not_evaluable_because"]["hydraulic_oil_age"] == {"service_record (oil change)": 1}
 
 
 def test_a_plugin_without_its_rules_file_entry_is_a_clear_error(home: Path, sdi_env: dict[str, str]) -> None:

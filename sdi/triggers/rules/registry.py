@@ -59,6 +59,7 @@ RULE_IDS: tuple[str, ...] = tuple(r.rule_id for r in SHIPPED)
 _SHIPPED_BY_ID = {r.rule_id: r for r in SHIPPED}
 _plugins: dict[str, Rule] = {}  # the plug-ins loaded last, by id
 _loaded: dict[tuple[str, int, int], Rule] = {}  # (path, mtime, size) -> rule: a plug-in runs its module once
+_configured_home_loaded = False
 
 
 def plugin_folder(home: Path) -> Path:
@@ -109,5 +110,17 @@ def rules_for(home: Path | None) -> tuple[Rule, ...]:
 
 
 def lookup(rule_id: str) -> Rule | None:
-    """A shipped rule, or a plug-in loaded in this process, by id (None when unknown)."""
-    return _SHIPPED_BY_ID.get(rule_id) or _plugins.get(rule_id)
+    """A shipped rule or a plug-in by id (None when unknown). A process that has not loaded its rules file yet
+    (an app view showing a stored trigger) loads the plug-ins of the configured SDI_HOME once, at the first miss."""
+    global _configured_home_loaded
+    rule = _SHIPPED_BY_ID.get(rule_id) or _plugins.get(rule_id)
+    if rule is None and not _configured_home_loaded:
+        _configured_home_loaded = True
+        from sdi.config import get_settings
+
+        try:
+            rules_for(get_settings().home)
+        except SdiError:  # a broken plug-in stops `load_rules` with its message; a sentence falls back to plain text
+            return None
+        rule = _plugins.get(rule_id)
+    return rule
