@@ -52,7 +52,7 @@ def assess(db: MachineFile, rules: RulesFile, as_of: date) -> dict[str, Any]:
     run = detect(db, rules, as_of)
     db.execute("CREATE OR REPLACE TEMP TABLE ne (serial VARCHAR, rule_id VARCHAR)")
     if run.not_evaluable:
-        db.executemany("INSERT INTO ne VALUES (?, ?)", [[t["serial"], t["rule_id"]] for t in run.not_evaluable])
+        db.executemany("INSERT INTO ne VALUES (?, ?)", [[g.serial, g.rule_id] for g in run.not_evaluable])
     gap_cols = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, (_, cond) in GAPS.items())
     ready_cols = ", ".join(
         f"count(*) FILTER (WHERE mf.serial NOT IN (SELECT serial FROM ne WHERE rule_id = '{r}')) AS {r}" for r in rules.rule_ids
@@ -73,8 +73,8 @@ def assess(db: MachineFile, rules: RulesFile, as_of: date) -> dict[str, Any]:
             out["by_territory"].append({"territory": rec["territory"] or "(unknown)", **group})
     missing: dict[str, dict[str, int]] = {r: {} for r in rules.rule_ids}
     for t in run.not_evaluable:
-        for name in t["missing"]:
-            missing[t["rule_id"]][name] = missing[t["rule_id"]].get(name, 0) + 1
+        for name in t.missing:
+            missing[t.rule_id][name] = missing[t.rule_id].get(name, 0) + 1
     out["not_evaluable_because"] = {r: dict(sorted(m.items())) for r, m in missing.items()}
     out["definitions"] = {
         "gaps": {k: v[0] for k, v in GAPS.items()},

@@ -10,6 +10,7 @@ from typing import Any
 from sdi.store import MachineFile
 from sdi.triggers.facts import base_machines_sql, connected_sql
 from sdi.triggers.rules import RULE_IDS, RulesFile
+from sdi.triggers.types import NotEvaluable, Trigger
 
 
 @dataclass
@@ -20,17 +21,17 @@ class TriggerRun:
     rules_version: str
     rules_sha256: str
     machines: int
-    triggers: list[dict[str, Any]] = field(default_factory=list)
-    not_evaluable: list[dict[str, Any]] = field(default_factory=list)
+    triggers: list[Trigger] = field(default_factory=list)
+    not_evaluable: list[NotEvaluable] = field(default_factory=list)
     rule_ids: tuple[str, ...] = RULE_IDS  # every registered rule, in run order (plug-ins after the shipped ones)
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Per rule: fired and not_evaluable machine counts."""
         out = {r: {"fired": 0, "not_evaluable": 0} for r in self.rule_ids}
         for t in self.triggers:
-            out[t["rule_id"]]["fired"] += 1
-        for t in self.not_evaluable:
-            out[t["rule_id"]]["not_evaluable"] += 1
+            out[t.rule_id]["fired"] += 1
+        for g in self.not_evaluable:
+            out[g.rule_id]["not_evaluable"] += 1
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,8 +42,8 @@ class TriggerRun:
             "rules_sha256": self.rules_sha256,
             "machines": self.machines,
             "counts": self.counts(),
-            "triggers": self.triggers,
-            "not_evaluable": self.not_evaluable,
+            "triggers": [t.to_dict() for t in self.triggers],
+            "not_evaluable": [g.to_dict() for g in self.not_evaluable],
         }
 
     def to_json(self) -> str:
@@ -70,32 +71,13 @@ def detect(db: MachineFile, rules: RulesFile, as_of: date) -> TriggerRun:
         for serial, status, conditions, missing, source_ids, facts in rows:
             if status == "fired":
                 conds = json.loads(conditions)
-                run.triggers.append(
-                    {
-                        "trigger_id": f"{rule_id}:{serial}",
-                        "rule_id": rule_id,
-                        "rule_version": entry.version,
-                        "rules_file_version": rules.version,
-                        "campaign": entry.campaign,
-                        "serial": serial,
-                        "model": models.get(serial),
-                        "as_of": as_of.isoformat(),
-                        "status": "fired",
-                        "condition": conds[0],
-                        "conditions": conds,
-                        "evidence": {"source_ids": list(source_ids), "facts": json.loads(facts)},
-                    }
-                )
+                run.triggers.append(Trigger(
+                    f"{rule_id}:{serial}", rule_id, entry.version, rules.version, entry.campaign, serial,
+                    models.get(serial), as_of.isoformat(), "fired", conds[0], conds,
+                    {"source_ids": list(source_ids), "facts": json.loads(facts)}))
             else:
-                run.not_evaluable.append(
-                    {
-                        "rule_id": rule_id,
-                        "serial": serial,
-                        "status": "not_evaluable",
-                        "missing": list(missing),
-                        "evidence": {"source_ids": list(source_ids)},
-                    }
-                )
-    run.triggers.sort(key=lambda t: (t["serial"], t["rule_id"]))
-    run.not_evaluable.sort(key=lambda t: (t["serial"], t["rule_id"]))
+                run.not_evaluable.append(NotEvaluable(rule_id, serial, "not_evaluable", list(missing),
+                                                      {"source_ids": list(source_ids)}))
+    run.triggers.sort(key=lambda t: (t.serial, t.rule_id))
+    run.not_evaluable.sort(key=lambda t: (t.serial, t.rule_id))
     return run

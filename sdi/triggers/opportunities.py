@@ -15,6 +15,7 @@ from sdi.store import MachineFile
 from sdi.triggers.engine import TriggerRun
 from sdi.triggers.priority import machine_context, route, score
 from sdi.triggers.rules import RulesFile
+from sdi.triggers.types import Opportunity, Trigger
 
 STATUSES = ("open", "in_progress", "won", "lost", "dismissed", "resolved")
 
@@ -55,69 +56,54 @@ def _fitting(offers: list[dict[str, Any]], rule_id: str, model: str | None) -> d
     return None
 
 
-def build(db: MachineFile, rules: RulesFile, run: TriggerRun) -> list[dict[str, Any]]:
+def build(db: MachineFile, rules: RulesFile, run: TriggerRun) -> list[Opportunity]:
     """Merge each machine's triggers into one opportunity named by the first fired rule in campaign_order."""
-    by_machine: dict[str, list[dict[str, Any]]] = {}
+    by_machine: dict[str, list[Trigger]] = {}
     for trig in run.triggers:
-        by_machine.setdefault(trig["serial"], []).append(trig)
+        by_machine.setdefault(trig.serial, []).append(trig)
     context = machine_context(db, run.as_of)
     offers = _offers(db)
     order = {rule: i for i, rule in enumerate(rules.campaign_order)}
     result = []
     for serial, triggers in sorted(by_machine.items()):
-        triggers = sorted(triggers, key=lambda t: order[t["rule_id"]])
+        triggers = sorted(triggers, key=lambda t: order[t.rule_id])
         primary = triggers[0]
         ctx = context[serial]
-        fitting = [o for o in (_fitting(offers, t["rule_id"], ctx["model"]) for t in triggers) if o]
-        lead_offer = next((o for o in fitting if o["rule_id"] == primary["rule_id"]), None)
+        fitting = [o for o in (_fitting(offers, t.rule_id, ctx["model"]) for t in triggers) if o]
+        lead_offer = next((o for o in fitting if o["rule_id"] == primary.rule_id), None)
         priority, factors = score(rules, ctx, primary)
         routing = route(rules, ctx, priority, lead_offer["price"] if lead_offer else None)
-        result.append(
-            {
-                "id": opportunity_id(serial, primary["rule_id"]),
-                "serial": serial,
-                "model": ctx["model"],
-                "customer_id": ctx["customer_id"],
-                "customer": ctx["customer"],
-                "territory": ctx["territory"],
-                "campaign": primary["campaign"],
-                "primary_rule": primary["rule_id"],
-                "linked_campaigns": [t["campaign"] for t in triggers[1:]],
-                "rules": [t["rule_id"] for t in triggers],
-                "priority": priority,
-                "priority_factors": factors,
-                **routing,
-                "offers": fitting,
-                "as_of": run.as_of.isoformat(),
-                "triggers": triggers,
-            }
-        )
-    result.sort(key=lambda o: (-o["priority"], o["id"]))
+        result.append(Opportunity(
+            opportunity_id(serial, primary.rule_id), serial, ctx["model"], ctx["customer_id"], ctx["customer"],
+            ctx["territory"], primary.campaign, primary.rule_id, [t.campaign for t in triggers[1:]],
+            [t.rule_id for t in triggers], priority, factors, routing["owner_role"], routing["owner"],
+            routing["channel"], fitting, run.as_of.isoformat(), triggers))
+    result.sort(key=lambda o: (-o.priority, o.id))
     return result
 
 
-def sync(db: MachineFile, computed: list[dict[str, Any]], as_of: date) -> SyncCounts:
+def sync(db: MachineFile, computed: list[Opportunity], as_of: date) -> SyncCounts:
     """Store opportunities; keep people's statuses; mark (never delete) those whose triggers no longer hold."""
     existing = {r[0]: r[1:] for r in db.sql("SELECT id, status, trigger_state, first_seen FROM opportunities")}
     new = reopened = 0
     rows: dict[str, list[Any]] = {name: [] for name in COLUMNS}
     for opp in computed:
         status, first_seen = "open", as_of
-        prior = existing.get(opp["id"])
+        prior = existing.get(opp.id)
         if prior:
             status, _, first_seen = prior
             if status == "resolved":
                 status, reopened = "open", reopened + 1
         else:
             new += 1
-        record = opp | {"status": status, "trigger_state": "active", "first_seen": first_seen.isoformat(),
+        record = opp.to_dict() | {"status": status, "trigger_state": "active", "first_seen": first_seen.isoformat(),
                         "last_seen": as_of.isoformat(), "resolved_on": None}
-        values = [opp["id"], opp["serial"], opp["campaign"], status, "active", opp["priority"], opp["territory"],
-                  opp["owner"], opp["owner_role"], opp["channel"], first_seen, as_of, None,
+        values = [opp.id, opp.serial, opp.campaign, status, "active", opp.priority, opp.territory,
+                  opp.owner, opp.owner_role, opp.channel, first_seen, as_of, None,
                   json.dumps(record, sort_keys=True)]
         for name, value in zip(COLUMNS, values):
             rows[name].append(value)
-    current = {o["id"] for o in computed}
+    current = {o.id for o in computed}
     gone = sorted(i for i, (_, state, _) in existing.items() if state == "active" and i not in current)
     with db.transaction():
         with db.registered("_opps", pa.table(rows, schema=SCHEMA)):

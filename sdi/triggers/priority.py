@@ -8,6 +8,7 @@ from typing import Any
 from sdi.store import MachineFile
 from sdi.triggers.facts import d
 from sdi.triggers.rules import RulesFile
+from sdi.triggers.types import Trigger
 
 
 def machine_context(db: MachineFile, as_of: date) -> dict[str, dict[str, Any]]:
@@ -35,7 +36,7 @@ def machine_context(db: MachineFile, as_of: date) -> dict[str, dict[str, Any]]:
     return {row[0]: dict(zip(keys, row[1:])) for row in db.sql(query)}
 
 
-def score(rules: RulesFile, ctx: dict[str, Any], primary: dict[str, Any]) -> tuple[float, dict[str, float]]:
+def score(rules: RulesFile, ctx: dict[str, Any], primary: Trigger) -> tuple[float, dict[str, float]]:
     """Priority 0..100 and its factors (each 0..1) so the number can be explained; urgency is the primary
     trigger's rule's own measure of how pressing it is."""
     p = rules.priority
@@ -45,7 +46,7 @@ def score(rules: RulesFile, ctx: dict[str, Any], primary: dict[str, Any]) -> tup
         "age": min(1.0, (ctx["age_years"] or 0) / p.age_cap_years),
         "fault_rate": min(1.0, fault_ratio / p.fault_ratio_cap),
         "service_history": min(1.0, ctx["service_records_3y"] / p.service_records_cap),
-        "urgency": rules.rule(primary["rule_id"]).urgency(primary),
+        "urgency": rules.rule(primary.rule_id).urgency(primary),
     }
     factors = {k: round(v, 3) for k, v in factors.items()}
     return round(sum(p.weights[k] * v for k, v in factors.items()), 1), factors

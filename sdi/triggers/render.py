@@ -22,12 +22,12 @@ def render_run(result: StageResult, examples: int = 2) -> str:
     lines.append("")
     shown: dict[str, int] = {}
     for trig in run.triggers:
-        if shown.get(trig["rule_id"], 0) >= examples:
+        if shown.get(trig.rule_id, 0) >= examples:
             continue
-        shown[trig["rule_id"]] = shown.get(trig["rule_id"], 0) + 1
-        ids = ", ".join(trig["evidence"]["source_ids"][:4])
-        more = len(trig["evidence"]["source_ids"]) - 4
-        lines.append(f"  {trig['serial']} {trig['rule_id']}: {_value(trig['condition'])} — {ids}{f' (+{more})' if more > 0 else ''}")
+        shown[trig.rule_id] = shown.get(trig.rule_id, 0) + 1
+        ids = ", ".join(trig.evidence["source_ids"][:4])
+        more = len(trig.evidence["source_ids"]) - 4
+        lines.append(f"  {trig.serial} {trig.rule_id}: {_value(trig.condition)} — {ids}{f' (+{more})' if more > 0 else ''}")
     if result.sync:
         s = result.sync
         lines += ["", f"Opportunities: {s.new:,} new, {s.updated:,} updated, {s.reopened:,} reopened, {s.resolved:,} marked resolved"]
