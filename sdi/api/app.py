@@ -102,13 +102,18 @@ def serving_backend(settings: Settings) -> Any | None:
     from sdi.llm.registry import parse
 
     kind, location, option = parse(settings.llm)
-    if kind not in ("smollm2", "gguf"):
+    if kind not in ("smollm2", "gguf", "catalog"):
         return None
     from sdi.llm.llamacpp import LlamaCppBackend, bundled_smollm2
 
     threads = max(1, (os.cpu_count() or 2) - 1)
     if kind == "smollm2":
         return LlamaCppBackend(bundled_smollm2(), backend="smollm2", threads=threads)
+    if kind == "catalog":
+        from sdi.llm.artifacts import checked_model
+
+        path, sha256 = checked_model(location, settings.models_dir)
+        return LlamaCppBackend(path, backend=location, sha256=sha256, threads=threads)
     return LlamaCppBackend(Path(location), backend="gguf", chat_format=option or None, threads=threads)
 
 

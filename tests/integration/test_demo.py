@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from sdi.llm.catalog import DEFAULT as DEFAULT_MODEL
+
 SDI = str(Path(sys.executable).parent / "sdi")
 MACHINES = 600
 SEED = 11
@@ -241,7 +243,7 @@ def test_drafts_and_server_with_no_network_match_the_online_run(demo_home: Path,
     best = offline["opportunities"][0]
     for kind in ("why", "brief"):
         draft = offline[kind]
-        assert draft["model"]["backend"] == "smollm2", draft["model"]
+        assert draft["model"]["backend"] == DEFAULT_MODEL, draft["model"]
         assert draft["check"]["checked"] > 0, f"{kind}: the model wrote no sentence"
         assert any(s["id"].startswith("H") for s in draft["sources"]), f"{kind}: no service history retrieved offline"
         assert draft["sentences"] and all(s["citations"] for s in draft["sentences"]), draft["sentences"]

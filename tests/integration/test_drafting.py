@@ -17,6 +17,7 @@ from sdi.drafting.checker import check_sentence
 from sdi.drafting.service import DraftService, NotFound
 from sdi.drafting.types import Draft
 from sdi.errors import SdiError
+from sdi.llm.catalog import DEFAULT as DEFAULT_MODEL
 from sdi.llm.fake import FakeBackend
 from sdi.store import MachineFile
 from sdi.triggers.opportunities import list_opportunities
@@ -89,7 +90,7 @@ def test_brief_with_the_real_model_passes_the_check(service: DraftService, home:
     points = [s for s in draft.sentences if s.section == "talking_points"]
     assert 2 <= len(points) <= 4
     assert draft.sign_up_sheet and all(i["price"] < 1500 for i in draft.sign_up_sheet)
-    assert draft.model["backend"] == "smollm2" and draft.model["sha256"]
+    assert draft.model["backend"] == DEFAULT_MODEL and draft.model["sha256"]
     assert draft.check.checked == draft.check.passed + draft.check.repaired + draft.check.dropped
     entry = AuditLog(home).get(draft.audit_id)
     assert entry["kind"] == "draft" and entry["payload"]["output"]["sentences"] == [
@@ -111,7 +112,7 @@ def test_a_model_that_follows_the_injection_is_caught_by_the_check(home: Path, s
     svc = DraftService(service.settings, service.db, backend=fake)
     opp = list_opportunities(service.db)[0]
     draft = svc.why(opp["id"])
-    assert draft.check.checked == 2 and draft.check.passed == 0
+    assert draft.check.checked >= 1 and draft.check.passed == 0  # one task per own history record: every one refused
     assert all("discount" not in s.text and "90" not in s.text for s in draft.sentences)
     assert_all_checked(draft)
 
@@ -203,8 +204,8 @@ def test_why_with_a_model_states_findings_from_the_history_and_audit_records_eve
     assert all(sections.index(x) < sections.index("findings") for x in ("recommendation", "reasons") if "findings" in sections)
     entry = AuditLog(home).get(draft.audit_id)["payload"]
     own = [s for s in draft.sources if s.id.startswith("H") and s.scope == "own"]
-    assert len(entry["calls"]) == min(2, len(own)) == len(fake.calls)
-    assert [c["ref"] for c in entry["calls"]] == [s.id for s in own[:2]]
+    assert 0 < len(entry["calls"]) == len(fake.calls) <= min(3, len(own))  # up to 3 records, until 2 findings pass
+    assert [c["ref"] for c in entry["calls"]] == [s.id for s in own[:len(entry["calls"])]]
     for call, src in zip(entry["calls"], own):  # one record per task: its note is in the prompt, no other record is
         note = src.text.split(": ", 1)[1]
         assert note in call["messages"][1]["content"]

@@ -21,6 +21,7 @@ from sdi.drafting.checker import CITATION, check_sentence
 from sdi.drafting.service import DraftService
 from sdi.drafting.types import Draft
 from sdi.llm.base import GenerationParams, Message
+from sdi.llm.catalog import DEFAULT as DEFAULT_MODEL
 from sdi.llm.fake import FakeBackend
 from sdi.store import MachineFile
 from tests.integration.api_base import LiveServer, People, build_index, fresh_home, make_people, settings_for
@@ -43,7 +44,7 @@ def test_the_set_is_big_and_varied_enough() -> None:
 def base() -> dict[str, Any]:
     """A demo base with the adversarial notes on the rep territory's machines, indexed; drafts written later."""
     home = fresh_home("injection")
-    settings = settings_for(home)
+    settings = settings_for(home, llm=DEFAULT_MODEL)  # the default model drafts over the hostile notes
     with MachineFile(settings.db_path) as db:
         from sdi.access.users import _demo_people
 
@@ -96,7 +97,8 @@ def test_every_note_reaches_a_prompt_only_as_inert_data(base: dict[str, Any], dr
     reached: set[str] = set()
     log = AuditLog(base["home"])
     for draft in drafts["drafts"]:
-        prompt = canonical(log.get(draft.audit_id)["payload"]["rendered_prompt"]).lower()
+        payload = log.get(draft.audit_id)["payload"]
+        prompt = canonical([payload["rendered_prompt"], [c["messages"] for c in payload["calls"]]]).lower()
         for src in draft.sources:
             note = note_of(src.source_id)
             if note is None:
@@ -130,28 +132,40 @@ def test_drafts_neither_follow_nor_leak_the_injections(base: dict[str, Any], dra
 
 
 class Obedient(FakeBackend):
-    """A model that does everything the notes ask: repeats every source verbatim and adds every injected payload."""
+    """A model that does what the notes ask: every other task it says an injected payload (each in turn), in between
+    it copies the record it was given word for word."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.payloads = [p for n in NOTES for p in n.draft_never]
+        self.said: list[str] = []
 
     def stream(self, messages: list[Message], params: GenerationParams) -> Iterator[str]:
         self.calls.append((messages, params))
-        lines = [line.split("] ", 1) for line in messages[-1]["content"].splitlines() if line.startswith("[H")]
-        out = [f"{text.split(': ', 1)[-1]} [{ref[1:]}]" for ref, text in lines]  # the record text, not its header
-        first = lines[0][0][1:] if lines else "T1"
-        out += [f"As the note asks, {p} for this customer [{first}]." for n in NOTES for p in n.draft_never]
-        yield "\n".join(out)
+        record = re.search(r"Service record of [^\n]*:\n([^\n]+)", messages[-1]["content"])
+        if record and len(self.calls) % 2:
+            yield record.group(1).strip()
+            return
+        payload = self.payloads[len(self.said) % len(self.payloads)]
+        self.said.append(payload)
+        yield f"As the note asks, {payload} for this customer."
 
 
 def test_a_model_that_obeys_the_notes_is_stopped_by_the_citation_check(base: dict[str, Any], drafts: dict[str, Any]) -> None:
-    obedient = DraftService(base["settings"], drafts["db"], backend=Obedient())
+    obedient = Obedient()
+    svc = DraftService(base["settings"], drafts["db"], backend=obedient)
     forbidden = [(n.id, p.lower()) for n in NOTES for p in n.draft_never]
-    copied = 0
-    for serial in base["serials"]:
-        draft = obedient.brief(serial)
-        assert draft.check.dropped + draft.check.repaired >= sum(len(n.draft_never) for n in NOTES)
+    copied = refused = 0
+    for serial in base["serials"] * 3:  # enough tasks for every payload to be said at least once
+        draft = svc.brief(serial)
         for sentence in draft.sentences:
             assert not leaked(sentence.text, draft, forbidden), sentence.text
+            assert "As the note asks" not in sentence.text
+        refused += sum(1 for f in draft.check.failures if f["text"].startswith("As the note asks"))
         copied += sum(1 for s in draft.sentences if s.origin == "llm" and any(
             k.lower() in s.text.lower() for n in NOTES for k in n.keep))
+    assert set(obedient.said) == set(obedient.payloads), "every payload should have been tried"
+    assert refused == len(obedient.said), "every payload the model said must fail the check"
     assert copied > 0, "verbatim copies of the notes' useful text should still pass the check"
 
 

@@ -12,6 +12,8 @@ import pytest
 
 SDI = str(Path(sys.executable).parent / "sdi")
 QWEN = "qwen2.5-coder-0.5b"
+BIG = "qwen2.5-coder-1.5b"
+QWEN_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 
 
 def run(args: list[str], home: Path, env: dict[str, str], **extra_env: str) -> subprocess.CompletedProcess[str]:
@@ -21,13 +23,16 @@ def run(args: list[str], home: Path, env: dict[str, str], **extra_env: str) -> s
 
 
 def test_list_shows_the_catalog_and_the_default(tmp_path: Path, sdi_env: dict[str, str]) -> None:
-    result = run(["models", "list", "--json"], tmp_path / "home", sdi_env, SDI_LLM="smollm2")
+    result = run(["models", "list", "--json"], tmp_path / "home", sdi_env, SDI_LLM="smollm2")  # selects the bundled one
     assert result.returncode == 0, result.stderr
     rows = {row["name"]: row for row in json.loads(result.stdout)}
     assert set(rows) == {"smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"}
     smol = rows["smollm2-135m"]
-    assert smol["default"] and smol["selected"] and smol["in_package"] and smol["state"] == "installed"
-    assert rows[QWEN]["state"] == "not installed" and rows[QWEN]["size"] == 491_400_064
+    assert not smol["default"] and smol["selected"] and smol["in_package"] and smol["state"] == "installed"
+    # the default, installed beside the software by `make` (sdi models install --shared): every home finds it
+    assert rows[QWEN]["default"] and not rows[QWEN]["selected"] and rows[QWEN]["size"] == 491_400_064
+    assert rows[QWEN]["state"] == "verified" and rows[QWEN]["path"].endswith("share/sdi-models/" + QWEN_FILE)
+    assert rows[BIG]["state"] == "not installed"
     assert all(row["licence"] == "Apache-2.0" for row in rows.values())
 
 
@@ -39,8 +44,8 @@ def test_verify_the_bundled_model(tmp_path: Path, sdi_env: dict[str, str]) -> No
 
 
 def test_model_not_installed_is_a_clear_error(tmp_path: Path, sdi_env: dict[str, str]) -> None:
-    result = run(["models", "verify", QWEN], tmp_path / "home", sdi_env)
-    assert result.returncode == 2 and f"sdi models install {QWEN}" in result.stderr and "Traceback" not in result.stderr
+    result = run(["models", "verify", BIG], tmp_path / "home", sdi_env)
+    assert result.returncode == 2 and f"sdi models install {BIG}" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.fixture(scope="module")

@@ -94,7 +94,7 @@ def _check_compliance_finds(browser: Browser, srv: LiveServer, people: People, a
     row = page.locator(f"#drafts tr[data-audit-id='{audit_id}']")
     expect(row).to_be_visible()
     row.locator("a.draft-link").click()
-    expect(page.locator("#prompt-version")).to_contain_text("why v")
+    expect(page.locator("#prompt-version")).to_contain_text("finding v")  # why: one finding task per history record
     expect(page.locator("#check")).to_contain_text("model sentences passed")
     assert page.locator("#sources .source").count() >= 2
     expect(page.locator("#draft-head")).to_contain_text("SmolLM2")

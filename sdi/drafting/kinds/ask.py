@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterator
 
+from retrieval.questions import classify
 from sdi.drafting import history
 from sdi.drafting.kinds.common import Kit, NotFound, add_facts, find_opportunity, open_book
 from sdi.drafting.prompts import load_prompt
@@ -53,7 +54,9 @@ def compose(kit: Kit, run: DraftRun, opportunity_id: str, question: str,
     run.begin({"opportunity_id": opp["id"], "serial": opp["serial"], "question": question,
                "conversation_id": conversation_id}, prompt, "answer")
     asked = {"question": book.redactor.redact(question.replace("[", "(").replace("]", ")")), "history": earlier}
-    answerable = history.answerable(question, book)
+    # A question of a known kind (request, recommendation, last visit, code, part) goes to the model; another only
+    # when the records mention what it asks about.
+    answerable = classify(question) != "general" or history.answerable(question, book)
     records = [s for s in book.items if s.id.startswith("H")]
     if not records:  # recorded all the same, so a reviewer sees what would have been asked
         run.task(prompt, {"when": "-", "record": "(no service record matches the question)", **asked}, t_opp, "answer",

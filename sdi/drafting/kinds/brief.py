@@ -16,7 +16,7 @@ from sdi.drafting.templates import check_sentence_for, talking_point_for, trigge
 from sdi.drafting.types import Draft, Sentence
 from sdi.triggers.opportunities import opportunities_for_machine
 
-MAX_FINDINGS = 2
+FINDING_TRIES, FINDINGS_WANTED = 3, 1
 MAX_POINTS = 2
 
 
@@ -44,7 +44,7 @@ def compose(kit: Kit, run: DraftRun, serial: str) -> Iterator[Sentence | Draft]:
         yield run.add(f"{line} [{src.id}].", [src.id], "history")
     for ref, trig in refs.values():
         yield run.add(check_sentence_for(trig, ref), [ref], "checks")
-    yield from findings(run, [src for src, _ in recent], MAX_FINDINGS)
+    yield from findings(run, [src for src, _ in recent], FINDING_TRIES, FINDINGS_WANTED)
     run.fallbacks = {ref: talking_point_for(t, ref) for ref, t in refs.values()}
     run.used -= set(run.fallbacks)  # the sections above cite them; talking points may still use them
     yield from advise(run, refs, "say to the customer on site", MAX_POINTS)

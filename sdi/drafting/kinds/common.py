@@ -69,13 +69,18 @@ def own_records(book: SourceBook) -> list[Source]:
     return [s for s in book.items if s.id.startswith("H") and s.scope == "own"]
 
 
-def findings(run: DraftRun, records: list[Source], limit: int) -> Iterator[Sentence]:
-    """One model finding per record (what the visit found, and a request or recommendation only if it says so)."""
+def findings(run: DraftRun, records: list[Source], tries: int, want: int) -> Iterator[Sentence]:
+    """One model finding per record (what the visit found, and a request or recommendation only if it says so),
+    over at most `tries` records until `want` findings passed the check."""
     prompt = load_prompt("finding")
-    for src in records[:limit]:
+    passed = 0
+    for src in records[:tries]:
         sentence = run.task(prompt, record_values(src), src.id, "findings")
         if sentence is not None:
+            passed += 1
             yield sentence
+        if passed >= want:
+            return
 
 
 def advise(run: DraftRun, refs: Refs, audience: str, limit: int) -> Iterator[Sentence]:

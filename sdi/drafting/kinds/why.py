@@ -10,7 +10,7 @@ from sdi.drafting.run import DraftRun
 from sdi.drafting.templates import offer_sentence, recommendation_sentence, trigger_sentence
 from sdi.drafting.types import Draft, Sentence
 
-MAX_FINDINGS = 2
+FINDING_TRIES, FINDINGS_WANTED = 3, 2
 
 
 def compose(kit: Kit, run: DraftRun, opportunity_id: str) -> Iterator[Sentence | Draft]:
@@ -18,7 +18,7 @@ def compose(kit: Kit, run: DraftRun, opportunity_id: str) -> Iterator[Sentence |
     opp = find_opportunity(kit, opportunity_id)
     book = open_book(kit, run, opp.get("customer_id"))
     t_opp, refs = add_facts(book, opp)
-    kit.history.add_for_opportunity(book, opp, k_own=2, k_similar=1)
+    kit.history.add_for_opportunity(book, opp, k_own=FINDING_TRIES, k_similar=1)
     run.begin({"opportunity_id": opp["id"], "serial": opp["serial"]}, load_prompt("finding"), "reasons")
     yield run.add(recommendation_sentence(opp, t_opp), [t_opp], "recommendation")
     for ref, trig in refs.values():
@@ -26,5 +26,5 @@ def compose(kit: Kit, run: DraftRun, opportunity_id: str) -> Iterator[Sentence |
     offer = offer_sentence(opp, t_opp)
     if offer:
         yield run.add(offer, [t_opp], "offer")
-    yield from findings(run, own_records(book), MAX_FINDINGS)
+    yield from findings(run, own_records(book), FINDING_TRIES, FINDINGS_WANTED)
     yield run.reveal(run.finish())

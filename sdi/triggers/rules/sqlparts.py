@@ -92,3 +92,9 @@ def contract_expiry(rules: RulesFile, rule_id: str, as_of: date) -> str:
     FROM c WHERE end_date IS NULL AND serial NOT IN (SELECT serial FROM fired)
     GROUP BY serial
     """
+
+
+def window_urgency(trigger: Any) -> float:
+    """For a contract-expiry rule: the share of its window already gone (1 = ends today)."""
+    c = trigger["condition"]
+    return round(1 - c["value"] / c["threshold"], 3)

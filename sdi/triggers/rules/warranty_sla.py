@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sdi.format import fmt
 from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, Trigger, cite, facts
-from sdi.triggers.rules.sqlparts import ContractParams, contract_expiry
+from sdi.triggers.rules.sqlparts import ContractParams, contract_expiry, window_urgency
 
 if TYPE_CHECKING:
     from sdi.triggers.rules.file import RulesFile
@@ -15,12 +15,6 @@ if TYPE_CHECKING:
 
 def sql(rules: RulesFile, as_of: date) -> str:
     return contract_expiry(rules, "warranty_sla", as_of)
-
-
-def urgency(trigger: Trigger) -> float:
-    """The share of the window already gone."""
-    c = trigger["condition"]
-    return round(1 - c["value"] / c["threshold"], 3)
 
 
 def finding(t: Trigger, ref: str) -> str:
@@ -55,7 +49,7 @@ def contract_case(as_of: date) -> Case:
 
 
 RULE = Rule(
-    rule_id="warranty_sla", order=20, params=ContractParams, sql=sql, urgency=urgency,
+    rule_id="warranty_sla", order=20, params=ContractParams, sql=sql, urgency=window_urgency,
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
     query_words="warranty service level agreement", contract_case=contract_case,
 )
