@@ -6,7 +6,7 @@ opportunity stored while a plug-in rule was still installed)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from sdi.format import fmt as _fmt
 from sdi.triggers.leads import RULE_ID as LEAD_RULE  # technician_lead: a pseudo-rule, a technician's report
@@ -19,14 +19,19 @@ def _condition_text(trigger: dict[str, Any]) -> str:
     return f"{c['field']} {c['operator']} {_fmt(c['threshold'])} (value {_fmt(c['value'])}{unit})"
 
 
+def _per_rule(trigger: dict[str, Any], ref: str, template: str, lead: Callable[[], str],
+              unknown: Callable[[], str]) -> str:
+    """The rule's own template sentence; fixed text for a technician's lead or a rule no longer installed."""
+    if trigger["rule_id"] == LEAD_RULE:
+        return f"{lead()} [{ref}]."
+    rule = lookup(trigger["rule_id"])
+    return getattr(rule, template)(trigger, ref) if rule is not None else f"{unknown()} [{ref}]."
+
+
 def trigger_sentence(trigger: dict[str, Any], ref: str) -> str:
     """What the trigger found, in plain words, citing its [T] source."""
-    if trigger["rule_id"] == LEAD_RULE:
-        return f"{_lead_text(trigger)} [{ref}]."
-    rule = lookup(trigger["rule_id"])
-    if rule is None:
-        return f"{trigger['campaign']}: {_condition_text(trigger)} [{ref}]."
-    return rule.finding(trigger, ref)
+    return _per_rule(trigger, ref, "finding", lambda: _lead_text(trigger),
+                     lambda: f"{trigger['campaign']}: {_condition_text(trigger)}")
 
 
 def _lead_text(trigger: dict[str, Any]) -> str:
@@ -52,19 +57,13 @@ def offer_sentence(opp: dict[str, Any], ref: str) -> str | None:
 
 def check_sentence_for(trigger: dict[str, Any], ref: str) -> str:
     """What a technician should check on site for this trigger."""
-    if trigger["rule_id"] == LEAD_RULE:
-        return f"Follow up on what the technician observed and what the customer asked for [{ref}]."
-    rule = lookup(trigger["rule_id"])
-    if rule is None:
-        return f"Check on site what the trigger found: {_condition_text(trigger)} [{ref}]."
-    return rule.check_on_site(trigger, ref)
+    return _per_rule(trigger, ref, "check_on_site",
+                     lambda: "Follow up on what the technician observed and what the customer asked for",
+                     lambda: f"Check on site what the trigger found: {_condition_text(trigger)}")
 
 
 def talking_point_for(trigger: dict[str, Any], ref: str) -> str:
     """An advisor's talking point for the customer (explains and offers help, never pushes)."""
-    if trigger["rule_id"] == LEAD_RULE:
-        return f"Our technician passed on what you asked about; we can prepare an offer that fits [{ref}]."
-    rule = lookup(trigger["rule_id"])
-    if rule is None:
-        return f"We can go through the {trigger['campaign']} with you [{ref}]."
-    return rule.talking_point(trigger, ref)
+    return _per_rule(trigger, ref, "talking_point",
+                     lambda: "Our technician passed on what you asked about; we can prepare an offer that fits",
+                     lambda: f"We can go through the {trigger['campaign']} with you")
