@@ -137,21 +137,11 @@ def load_questions(path: Path = QUESTIONS_FILE) -> list[dict[str, Any]]:
 
 def run(work: Path, write: bool, say: Callable[[str], None]) -> dict[str, Any]:
     """Build (or load) the questions on the demo base and score both retrieval paths."""
-    from connectors.ingest import ingest
     from retrieval.catalog import Filters
     from retrieval.retriever import Retriever
-    from sdi.demo import generator as demo
-    from sdi.store import MachineFile
 
     machines, seed = 400, 42
-    base = work / f"demo-{machines}-{seed}.duckdb"
-    fresh = not base.is_file()
-    if fresh:
-        say(f"generating the demo base ({machines} machines, seed {seed})")
-        demo.generate(work / "demo", machines=machines, seed=seed)
-    with MachineFile(base) as db:
-        if fresh:
-            ingest(db, work / "demo" / "mapping.yaml")
+    with retrieval_eval.demo_base(work, machines, seed, say) as db:
         questions = build_questions(db)
         if write:
             QUESTIONS_FILE.parent.mkdir(parents=True, exist_ok=True)

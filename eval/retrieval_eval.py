@@ -30,9 +30,10 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 QUERIES_FILE = Path(__file__).resolve().parent / "queries_demo.json"
@@ -259,19 +260,26 @@ def _index(db: Any, work: Path, say: Any) -> Any:  # incremental: a kept --work 
     return Searcher(store, embedder, work / "catalog")
 
 
-def run_demo(machines: int, seed: int, work: Path, write_queries: bool, say: Any) -> dict[str, Any]:
-    from sdi.demo import generator as demo
+@contextmanager
+def demo_base(work: Path, machines: int, seed: int, say: Any) -> Iterator[Any]:
+    """The demo base's machine file under `work`, generated and imported the first time, reused after."""
     from connectors.ingest import ingest
+    from sdi.demo import generator as demo
     from sdi.store import MachineFile
 
     base = work / f"demo-{machines}-{seed}.duckdb"
     fresh = not base.is_file()
     if fresh:
-        say(f"demo set: generating {machines} machines (seed {seed})")
+        say(f"generating the demo base ({machines} machines, seed {seed})")
         demo.generate(work / "demo", machines=machines, seed=seed)
     with MachineFile(base) as db:
         if fresh:
             ingest(db, work / "demo" / "mapping.yaml")
+        yield db
+
+
+def run_demo(machines: int, seed: int, work: Path, write_queries: bool, say: Any) -> dict[str, Any]:
+    with demo_base(work, machines, seed, say) as db:
         queries = build_demo_queries(db)
         stored = json.loads(QUERIES_FILE.read_text()) if QUERIES_FILE.is_file() else None
         expected = {"machines": machines, "seed": seed, "queries": queries}

@@ -90,31 +90,18 @@ def _prepare(db: MachineFile, settings: Settings) -> None:
     ensure_opportunities(db, settings.home)
 
 
-def serving_backend(settings: Settings) -> Any | None:
-    """A llama.cpp model on all cores but one, so request handling keeps a core while the model drafts.
+def serving_backend(settings: Settings) -> Any:
+    """The configured model, a local one on all cores but one, so request handling keeps a core while it drafts.
 
     With as many llama.cpp threads as cores, any other load descheduling one of them stalls every token
     (measured on 2 cores under load: 2 threads 7-55 s, 1 thread 3.5-12 s for the same completion).
-    Other backends (template, openai-compatible servers) are left to the registry (None).
     """
     import os
 
-    from sdi.llm.registry import parse
-
-    kind, location, option = parse(settings.llm)
-    if kind not in ("smollm2", "gguf", "catalog"):
-        return None
-    from sdi.llm.llamacpp import LlamaCppBackend, bundled_smollm2
+    from sdi.llm.registry import load_backend
 
     threads = max(1, (os.cpu_count() or 2) - 1)
-    if kind == "smollm2":
-        return LlamaCppBackend(bundled_smollm2(), backend="smollm2", threads=threads)
-    if kind == "catalog":
-        from sdi.llm.artifacts import checked_model
-
-        path, sha256 = checked_model(location, settings.models_dir)
-        return LlamaCppBackend(path, backend=location, sha256=sha256, threads=threads)
-    return LlamaCppBackend(Path(location), backend="gguf", chat_format=option or None, threads=threads)
+    return load_backend(settings.llm, settings.llm_kwargs, settings.models_dir, threads=threads)
 
 
 def _draft_factory(settings: Settings, state_db: MachineFile, audit: AuditLog, drafts: Any) -> Callable[[], Any]:

@@ -15,7 +15,7 @@ from sdi.store import MachineFile
 
 
 def record_draft(audit: AuditLog, draft: Draft, prompt: PromptTemplate, calls: list[dict[str, Any]], usage: Usage,
-                 user: str | None, sent: bool) -> str:
+                 user: str | None) -> str:
     """Append the draft with everything needed to re-render and re-check it; returns the audit id.
 
     `calls` holds every model task (prompt, values, rendered messages, reply, verdict); the top-level prompt fields
@@ -30,7 +30,7 @@ def record_draft(audit: AuditLog, draft: Draft, prompt: PromptTemplate, calls: l
         "prompt_values": first["values"],
         "rendered_prompt": first["messages"],
         "rendered_prompt_sha256": sha256_text(canonical(first["messages"])),
-        "sent_to_model": sent,
+        "sent_to_model": any(c["sent"] for c in calls),
         "model": draft.model,
         "params": first["params"],
         "raw_output": "\n".join(c["raw"] for c in calls if c.get("raw")),

@@ -29,13 +29,11 @@ class DraftRun:
         self.book = SourceBook(Redactor())
         self.subject: dict[str, Any] = {}
         self.prompt: PromptTemplate | None = None
-        self.section = "body"
         self.sentences: list[Sentence] = []
         self.check = Check()
         self.fallbacks: dict[str, str] = {}  # source id -> template sentence for repairs and coverage
         self.used: set[str] = set()
         self.calls: list[dict[str, Any]] = []  # every model task: prompt, values, messages, reply, verdict
-        self.sent = False
         self.notes: list[str] = []
         self.timings: dict[str, float] = {}
         self.start = time.perf_counter()
@@ -45,9 +43,9 @@ class DraftRun:
         self.book = SourceBook(Redactor(contacts))
         return self.book
 
-    def begin(self, subject: dict[str, Any], prompt: PromptTemplate, section: str) -> None:
-        """The sources are gathered: set what the draft is about and its prompt; the clock starts here."""
-        self.subject, self.prompt, self.section = subject, prompt, section
+    def begin(self, subject: dict[str, Any], prompt: PromptTemplate) -> None:
+        """The sources are gathered: set what the draft is about and its main prompt; the clock starts here."""
+        self.subject, self.prompt = subject, prompt
         self.start = time.perf_counter()
 
     def add(self, text: str, refs: list[str], section: str, origin: str = "template") -> Sentence:
@@ -56,13 +54,6 @@ class DraftRun:
         self.sentences.append(sentence)
         self.used.update(refs)
         return sentence
-
-    def _repair(self, cites: list[str]) -> Sentence | None:
-        for ref in cites:
-            if ref in self.fallbacks and ref not in self.used:
-                self.used.add(ref)
-                return Sentence(self.fallbacks[ref], [ref], "template", self.section)
-        return None
 
     def _prompt(self) -> PromptTemplate:
         assert self.prompt is not None, "begin() sets the prompt"
@@ -82,7 +73,7 @@ class DraftRun:
         self.calls.append(call)
         if not send or self.backend.info.backend == "template":
             return None
-        self.sent = call["sent"] = True
+        call["sent"] = True
         t0 = time.perf_counter()
         call["raw"] = complete(self.backend, messages, params)
         usage = self.backend.last_usage
@@ -96,15 +87,12 @@ class DraftRun:
         self.check.checked += 1
         verdict = judge(text, {ref: self.book.get(ref).text})
         call["verdict"] = {"ok": verdict.ok, "reason": verdict.reason, "text": text}
-        if not verdict.ok:
+        if not verdict.ok:  # the template sentence for the same source replaces it, once; else it is dropped
             self.check.failures.append({"text": text, "reason": verdict.reason})
-            fixed = self._repair([ref])
-            self.check.repaired += fixed is not None
-            self.check.dropped += fixed is None
-            if fixed is not None:
-                fixed.section = section
-                self.sentences.append(fixed)
-            return fixed
+            fallback = self.fallbacks.get(ref) if ref not in self.used else None
+            self.check.repaired += fallback is not None
+            self.check.dropped += fallback is None
+            return self.add(fallback, [ref], section) if fallback is not None else None
         self.check.passed += 1
         if not self.timings.get("first_model_sentence_s"):
             self.timings["first_model_sentence_s"] = round(time.perf_counter() - self.start, 3)
@@ -124,7 +112,7 @@ class DraftRun:
         usage = Usage(sum(c.get("usage", {}).get("prompt_tokens", 0) for c in self.calls),
                       sum(c.get("usage", {}).get("completion_tokens", 0) for c in self.calls))
         self.timings.update(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
-        draft.audit_id = record_draft(self.audit, draft, prompt, self.calls, usage, self.user, self.sent)
+        draft.audit_id = record_draft(self.audit, draft, prompt, self.calls, usage, self.user)
         return draft
 
     def reveal(self, draft: Draft) -> Draft:

@@ -37,18 +37,22 @@ def parse(spec: str) -> tuple[str, str, str]:
     raise SdiError(f"SDI_LLM={spec!r} is not a backend I know", f"use one of: {FORMS}")
 
 
-def load_backend(spec: str, llm_kwargs: dict[str, Any] | None = None, models_dir: Path | None = None) -> ChatBackend:
+def load_backend(spec: str, llm_kwargs: dict[str, Any] | None = None, models_dir: Path | None = None,
+                 threads: int | None = None) -> ChatBackend:
     """The backend for a spec, loaded once and reused; a langchain: class is built with llm_kwargs (settings.llm_kwargs),
-    a catalog model is looked up in models_dir (settings.models_dir)."""
+    a catalog model is looked up in models_dir (settings.models_dir), a local model runs on `threads` (default: all
+    cores)."""
     kind, location, option = parse(spec)
     key = f"{spec} {json.dumps(llm_kwargs or {}, sort_keys=True, default=str)}" if kind == "langchain" else spec
+    key += f" threads={threads}" if threads else ""
     with _lock:
         if key not in _cache:
-            _cache[key] = _build(kind, location, option, llm_kwargs or {}, models_dir)
+            _cache[key] = _build(kind, location, option, llm_kwargs or {}, models_dir, threads)
         return _cache[key]
 
 
-def _build(kind: str, location: str, option: str, llm_kwargs: dict[str, Any], models_dir: Path | None) -> ChatBackend:
+def _build(kind: str, location: str, option: str, llm_kwargs: dict[str, Any], models_dir: Path | None,
+           threads: int | None) -> ChatBackend:
     if kind == "template":
         from sdi.llm.template import TemplateBackend
 
@@ -68,12 +72,12 @@ def _build(kind: str, location: str, option: str, llm_kwargs: dict[str, Any], mo
     from sdi.llm.llamacpp import LlamaCppBackend, bundled_smollm2
 
     if kind == "smollm2":
-        return LlamaCppBackend(bundled_smollm2(), backend="smollm2")
+        return LlamaCppBackend(bundled_smollm2(), backend="smollm2", threads=threads)
     if kind == "catalog":
         from sdi.llm.artifacts import checked_model
 
         if models_dir is None:
             raise SdiError(f"SDI_LLM={location}: no models folder was given", "load it through the settings (SDI_HOME/models)")
         path, sha256 = checked_model(location, models_dir)  # size (and hash once) before llama.cpp
-        return LlamaCppBackend(path, backend=location, sha256=sha256)
-    return LlamaCppBackend(Path(location), backend="gguf", chat_format=option or None)
+        return LlamaCppBackend(path, backend=location, sha256=sha256, threads=threads)
+    return LlamaCppBackend(Path(location), backend="gguf", chat_format=option or None, threads=threads)

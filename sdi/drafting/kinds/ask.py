@@ -52,7 +52,7 @@ def compose(kit: Kit, run: DraftRun, opportunity_id: str, question: str,
     earlier = "".join(f"\nEarlier question: {t['question']}\nEarlier answer: {t['answer']}" for t in turns[-2:])
     prompt = load_prompt("answer")
     run.begin({"opportunity_id": opp["id"], "serial": opp["serial"], "question": question,
-               "conversation_id": conversation_id}, prompt, "answer")
+               "conversation_id": conversation_id}, prompt)
     asked = {"question": book.redactor.redact(question.replace("[", "(").replace("]", ")")), "history": earlier}
     # A question of a known kind (request, recommendation, last visit, code, part) goes to the model; another only
     # when the records mention what it asks about.

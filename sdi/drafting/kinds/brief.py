@@ -36,7 +36,7 @@ def compose(kit: Kit, run: DraftRun, serial: str) -> Iterator[Sentence | Draft]:
             if len(refs) < MAX_TRIGGERS and trig["trigger_id"] not in refs:
                 refs[trig["trigger_id"]] = (add_trigger(book, trig).id, trig)
     recent = history.recent_records(db, book, serial, as_of, limit=3)
-    run.begin({"serial": serial}, load_prompt("finding"), "talking_points")
+    run.begin({"serial": serial}, load_prompt("finding"))
     yield run.add(f"{book.items[0].text.rstrip('.')} [{t_machine}].", [t_machine], "summary")
     for ref, trig in refs.values():
         yield run.add(trigger_sentence(trig, ref), [ref], "triggers")

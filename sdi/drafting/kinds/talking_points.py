@@ -23,8 +23,7 @@ def compose(kit: Kit, run: DraftRun, opportunity_id: str, channel: str = "email"
     book = open_book(kit, run, opp.get("customer_id"))
     _, refs = add_facts(book, opp)
     kit.history.add_for_opportunity(book, opp, k_own=2, k_similar=0)
-    run.begin({"opportunity_id": opp["id"], "serial": opp["serial"], "channel": channel}, load_prompt("advise"),
-              "talking_points")
+    run.begin({"opportunity_id": opp["id"], "serial": opp["serial"], "channel": channel}, load_prompt("advise"))
     run.fallbacks = {ref: talking_point_for(t, ref) for ref, t in refs.values()}
     yield from advise(run, refs, CHANNELS[channel], MAX_POINTS)
     yield from fill_points(run, refs)

@@ -19,7 +19,7 @@ def compose(kit: Kit, run: DraftRun, opportunity_id: str) -> Iterator[Sentence |
     book = open_book(kit, run, opp.get("customer_id"))
     t_opp, refs = add_facts(book, opp)
     kit.history.add_for_opportunity(book, opp, k_own=FINDING_TRIES, k_similar=1)
-    run.begin({"opportunity_id": opp["id"], "serial": opp["serial"]}, load_prompt("finding"), "reasons")
+    run.begin({"opportunity_id": opp["id"], "serial": opp["serial"]}, load_prompt("finding"))
     yield run.add(recommendation_sentence(opp, t_opp), [t_opp], "recommendation")
     for ref, trig in refs.values():
         yield run.add(trigger_sentence(trig, ref), [ref], "reasons")
