@@ -18,16 +18,19 @@ import json
 import os
 import platform
 import sys
+import re
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
+from sdi.drafting.claims import dates_in
 from sdi.errors import SdiError
 
 DEMO_SEED = 42
 STAMP = ".eval-drafts.json"
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOT_ANSWERED = ("do not answer", "do not say")  # sdi/drafting/kinds/ask.py: "The records for … do not answer this question"
 TARGETS = {  # name: (threshold, "min" | "max", what)
     "history_fact": (0.80, "min", "why and brief drafts with an accepted model sentence citing the service history"),
@@ -59,12 +62,23 @@ def says_not_answered(draft: dict[str, Any]) -> bool:
     return any(p in s["text"].lower() for s in draft["sentences"] for p in NOT_ANSWERED)
 
 
-def ask_right(draft: dict[str, Any], question: dict[str, Any]) -> bool:
-    """Answerable: an accepted model sentence holds an expected phrase; unanswerable: it says the records do not say."""
+def ask_right(draft: dict[str, Any], question: dict[str, Any], model_only: bool = False) -> bool:
+    """Answerable: an answer sentence (the model's, or the record's own words quoted; only the model's when
+    model_only) holds an expected phrase and the draft does not say the records do not answer; unanswerable: it
+    says the records do not say."""
     if not question["answerable"]:
         return says_not_answered(draft)
+    if says_not_answered(draft):  # its "Closest record" line may hold the phrase, but the answer is "no"
+        return False
     phrases = [p.lower() for p in question["expect"]]
-    return any(p in s["text"].lower() for s in model_sentences(draft) for p in phrases)
+    quoted = [s for s in draft["sentences"] if s["origin"] != "llm" and s["section"] == "answer"]
+    said = model_sentences(draft) + ([] if model_only else quoted)
+    return any(_says(s["text"], p) for s in said for p in phrases)
+
+
+def _says(text: str, phrase: str) -> bool:
+    """The text holds the phrase; a date in any common format ("September 12, 2026" for 2026-09-12)."""
+    return phrase in text.lower() or (bool(ISO_DAY.fullmatch(phrase)) and phrase in dates_in(text))
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:
@@ -109,6 +123,8 @@ def summarize(runs: list[dict[str, Any]], asked: list[tuple[dict[str, Any], dict
     for key, flag in (("ask_answerable", True), ("ask_unanswerable", False)):
         mine = [(q, r) for q, r in asked if bool(q["answerable"]) is flag]
         out[key] = _share(sum(ask_right(r["draft"], q) for q, r in mine), len(mine))
+    yes = [(q, r) for q, r in asked if q["answerable"]]
+    out["ask_answerable_by_model"] = _share(sum(ask_right(r["draft"], q, model_only=True) for q, r in yes), len(yes))
     return out
 
 
@@ -304,7 +320,7 @@ def render(result: dict[str, Any]) -> str:
     """The one table, with the model-independent check figures and the targets beside it."""
     c, m = result["check"], result["machine"]
     check_ok = check_verdicts(c)
-    head = ["model", "why+H", "brief+H", "accepted", "ask ans.", "ask unans.", "why s", "brief s", "1st sent s",
+    head = ["model", "why+H", "brief+H", "accepted", "ask ans.", "by model", "ask unans.", "why s", "brief s", "1st sent s",
             "1st model s"]
     rows = []
     for spec, r in result["models"].items():
@@ -319,6 +335,7 @@ def render(result: dict[str, Any]) -> str:
             _frac(r["kinds"]["brief"]["history_fact"], t["brief_history_fact"]),
             acc_cell,
             _frac(r["ask_answerable"], t["ask_answerable"]),
+            _frac(r["ask_answerable_by_model"], None).removesuffix(" –"),
             _frac(r["ask_unanswerable"], t["ask_unanswerable"]),
             _secs(r["kinds"]["why"]["total_s"]),
             f"{_secs(brief_lat)} {_mark(t['brief_p50_s'])}",
@@ -344,8 +361,9 @@ def render(result: dict[str, Any]) -> str:
         f"rejects {c['reject_precision']}, of accepts {c['accept_precision']}",
         "",
         "+H = drafts with ≥ 1 accepted model sentence citing a history record [H…] (target ≥ 80 %); accepted = model "
-        "sentences passed / checked over why and brief (≥ 60 %); ask ans. = answerable questions with an accepted "
-        "model sentence holding an expected phrase (≥ 80 %); ask unans. = says the records do not answer (≥ 90 %); "
+        "sentences passed / checked over why and brief (≥ 60 %); ask ans. = answerable questions answered with "
+        "an expected phrase, by an accepted model sentence or the record's own words quoted (≥ 80 %), by model = by "
+        "an accepted model sentence; ask unans. = says the records do not answer (≥ 90 %); "
         "times are p50/p95 seconds: total why, total brief (p50 ≤ 10 s), first streamed sentence of why+brief "
         "(p95 ≤ 1.5 s), first model sentence of why+brief. ✓ met, ✗ missed, – not measured.",
     ]

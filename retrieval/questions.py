@@ -74,6 +74,9 @@ nozzle nozzles düse
 lens linse
 glass
 curtain lichtvorhang
+punch punches stempel
+stripper abstreifer
+tool tools werkzeug
 encoder geber
 gauge anschlag
 chiller kühler cooler
@@ -116,7 +119,7 @@ recommend recommended recommends recommendation suggest suggested advise advised
 last latest most recent recently newest previous time visit visits visited done performed carried out call
 happen happened machine record records note notes history anything something status doing going ever
 was wann wer wie hat haben der die das den dem ein eine einen zuletzt letzte letzten letzter besuch einsatz
-wünscht wünschte möchte angebot anfrage gefragt fragt empfohlen empfehlung gemacht war kunde techniker maschine
+wünscht wünschte möchte angebot anfrage angefragt gefragt fragt empfohlen empfehlung gemacht war kunde techniker maschine
 about for on of to at this that
 """.split())
 

@@ -6,13 +6,11 @@ from datetime import date
 from typing import Any
 
 from sdi.config import Settings
-from sdi.drafting.checker import GENERIC, WORD
-from sdi.drafting.sources import MAX_H_CHARS, SourceBook, data_text
+from sdi.drafting.sources import MAX_H_CHARS, SourceBook
 from sdi.drafting.types import Source
 from sdi.errors import SdiError
 from sdi.store import MachineFile
 
-QUESTION_STOP = {"what", "when", "which", "where", "does", "did", "have", "has", "there", "this", "that", "with"}
 
 
 class History:
@@ -94,11 +92,3 @@ def contact_names(db: MachineFile, customer_id: str | None) -> list[str]:
     return names
 
 
-def answerable(question: str, book: SourceBook) -> bool:
-    """Do the sources mention anything specific the question asks about?"""
-    words = [w.lower() for w in WORD.findall(data_text(question))]
-    specific = [w for w in words if w not in GENERIC and w not in QUESTION_STOP]
-    if not specific:
-        return True
-    text = " ".join(s.text for s in book.items).lower()
-    return any(w[:5] in text for w in specific)

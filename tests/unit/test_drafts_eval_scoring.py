@@ -43,6 +43,16 @@ def test_ask_right_for_answerable_and_unanswerable_questions() -> None:
     assert not ask_right(ANSWERED, unanswerable)
 
 
+def test_ask_right_counts_the_records_own_words_apart_from_the_model() -> None:
+    q = {"question": "When was the last visit?", "answerable": True, "expect": ["2026-09-12"]}
+    quoted = {"sentences": [{"text": "The record of 2026-09-12 repair on M1 says: “swapped lube pump” [H1].",
+                             "citations": ["H1"], "origin": "template", "section": "answer"}]}
+    dated = draft(("The visit was on September 12, 2026 [H1].", ["H1"], "llm"), checked=1, passed=1)
+    assert ask_right(quoted, q) and not ask_right(quoted, q, model_only=True)
+    assert ask_right(dated, q, model_only=True)  # a date in another format is the same date
+    assert not ask_right(TEMPLATE_ONLY, q)  # a template sentence outside the answer is no answer
+
+
 def test_percentile_interpolates_and_orders() -> None:
     assert percentile([], 50) is None
     assert percentile([4.0], 95) == 4.0

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterator
 
-from retrieval.questions import classify
-from sdi.drafting import history
+from sdi.drafting.asking import covers, focus, latest_only, quote, task_question
 from sdi.drafting.kinds.common import Kit, NotFound, add_facts, find_opportunity, open_book
 from sdi.drafting.prompts import load_prompt
 from sdi.drafting.record import load_turns, save_turn
 from sdi.drafting.run import DraftRun
 from sdi.drafting.tasks import record_values
-from sdi.drafting.types import Draft, Sentence
+from sdi.drafting.types import Draft, Sentence, Source
 from sdi.errors import SdiError
 
 MAX_RECORDS = 3
@@ -40,6 +39,22 @@ def _earlier_turns(kit: Kit, conversation_id: str | None, opportunity_id: str, u
     return turns
 
 
+def _values(src: Source, question: str) -> dict[str, str]:
+    """Prompt values for one record: its date and kind, and the part of its note that can answer the question."""
+    values = record_values(src)
+    return {**values, "record": focus(values["record"], question)}
+
+
+def _quote(records: list[Source], question: str) -> tuple[str, str] | None:
+    """The first record's own words that answer the question, as a cited sentence, and the record's tag."""
+    for src in records:
+        values = record_values(src)
+        said = quote(values["record"], values["when"], question)
+        if said:
+            return f"{said} [{src.id}].", src.id
+    return None
+
+
 def compose(kit: Kit, run: DraftRun, opportunity_id: str, question: str,
             conversation_id: str | None = None) -> Iterator[Sentence | Draft]:
     """The answer taken from the best record that has one, or a plain statement that the records do not say."""
@@ -53,23 +68,26 @@ def compose(kit: Kit, run: DraftRun, opportunity_id: str, question: str,
     prompt = load_prompt("answer")
     run.begin({"opportunity_id": opp["id"], "serial": opp["serial"], "question": question,
                "conversation_id": conversation_id}, prompt)
-    asked = {"question": book.redactor.redact(question.replace("[", "(").replace("]", ")")), "history": earlier}
-    # A question of a known kind (request, recommendation, last visit, code, part) goes to the model; another only
-    # when the records mention what it asks about.
-    answerable = classify(question) != "general" or history.answerable(question, book)
+    asked = {"question": book.redactor.redact(task_question(question).replace("[", "(").replace("]", ")")),
+             "history": earlier}
     records = [s for s in book.items if s.id.startswith("H")]
-    if not records:  # recorded all the same, so a reviewer sees what would have been asked
-        run.task(prompt, {"when": "-", "record": "(no service record matches the question)", **asked}, t_opp, "answer",
-                 send=False)
-    for src in records:
-        answer = run.task(prompt, {**record_values(src), **asked}, src.id, "answer", send=answerable)
+    # Only a record that names what the question is about (its code, part, other subject words) goes to the model.
+    covering = [s for s in records if covers(s.text, question)][:1 if latest_only(question) else None]
+    if not covering:  # recorded all the same, so a reviewer sees what would have been asked
+        first = next(iter(records), None)
+        values = _values(first, question) if first else {"when": "-", "record": "(no service record matches)"}
+        run.task(prompt, {**values, **asked}, first.id if first else t_opp, "answer", send=False)
+    for src in covering:
+        answer = run.task(prompt, {**_values(src, question), **asked}, src.id, "answer")
         if answer is not None:
             yield answer
             break
-        if not answerable:
-            break
-    if not any(s.origin == "llm" for s in run.sentences):
-        run.notes.append("the records do not answer this question" if not answerable or not run.check.checked else
+    quoted = None if any(s.origin == "llm" for s in run.sentences) else _quote(covering, question)
+    if quoted is not None:  # the record answers, the model's sentences did not pass: its own words do
+        run.notes.append("answered in the record's own words: no model sentence passed the citation check")
+        yield run.add(quoted[0], [quoted[1]], "answer")
+    elif not any(s.origin == "llm" for s in run.sentences):
+        run.notes.append("the records do not answer this question" if not covering or not run.check.checked else
                          "no model sentence passed the citation check")
         yield run.add(f"The records for machine {opp['serial']} do not answer this question [{t_opp}].", [t_opp], "answer")
         closest = next(iter(records), None)
