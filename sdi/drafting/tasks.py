@@ -9,6 +9,8 @@ from sdi.drafting.types import Source
 DECLINE = "NOT IN RECORD"
 LABEL = re.compile(r"^\s*(?:\[[^\]\n]{1,40}\]\s*|(?:sentence|answer|finding|talking point|rewritten|rewrite|output|response)"
                    r"\s*[:\-]\s*)", re.I)
+# Technicians' short forms that end with a full stop inside a sentence (read as in eval/faithfulness/LABELLING.md).
+ABBREVIATIONS = frozenset("prot approx hyd cyl press insp maint chk incl temp repl cust no nr p/n pn pos ref vs".split())
 TAG = re.compile(r"\s*\[[^\]\n]{1,12}\]")
 
 
@@ -24,9 +26,18 @@ def clean_reply(raw: str) -> str | None:
         return None
     line = next((ln.strip() for ln in raw.splitlines() if ln.strip()), "")
     line = TAG.sub("", LABEL.sub("", line)).strip().strip("\"'“”*").strip()
-    match = re.match(r"(.+?[.!?])(?:\s+[A-Z(\[]|$)", line)  # the first sentence only: one source, one claim
-    sentence = (match.group(1) if match else line).rstrip(".!? ").strip()
+    sentence = first_sentence(line).rstrip(".!? ").strip()
     return sentence if len(sentence.split()) >= 3 else None
+
+
+def first_sentence(line: str) -> str:
+    """The line up to its first full stop that ends a sentence, not an abbreviation ("PROT. GLASS", "approx. 3 h")."""
+    for match in re.finditer(r"[.!?](?=\s+[A-Z(\[]|$)", line):
+        word = re.findall(r"[A-Za-z/]+$", line[:match.start()])
+        if match.end() < len(line) and word and word[0].lower() in ABBREVIATIONS:
+            continue
+        return line[:match.end()]
+    return line
 
 
 def cite(sentence: str, ref: str) -> str:
