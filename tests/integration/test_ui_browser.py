@@ -97,6 +97,10 @@ def _check_compliance_finds(browser: Browser, srv: LiveServer, people: People, a
     expect(page.locator("#prompt-version")).to_contain_text("finding v")  # why: one finding task per history record
     expect(page.locator("#check")).to_contain_text("model sentences passed")
     assert page.locator("#sources .source").count() >= 2
+    calls = httpx.get(f"{srv.url}/api/drafts/{audit_id}", headers=people.headers("compliance")).json()["entry"]["payload"]["calls"]
+    assert page.locator("#tasks details.task").count() == len(calls) >= 1  # every task, not only the first prompt
+    page.locator("#tasks details.task summary").last.click()
+    expect(page.locator("#tasks details.task .task-prompt").last).to_contain_text(calls[-1]["messages"][-1]["content"][:40])
     expect(page.locator("#draft-head")).to_contain_text("SmolLM2")
     assert page.errors == []  # type: ignore[attr-defined]
 

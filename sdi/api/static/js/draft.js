@@ -33,6 +33,14 @@
   const prompt = el("section", { class: "card" }, el("h2", { text: "Prompt as sent" }),
     el("pre", { id: "rendered-prompt", text: Array.isArray(p.rendered_prompt) ? p.rendered_prompt.map((m) => `--- ${m.role} ---\n${m.content}`).join("\n") : String(p.rendered_prompt || "") }),
     el("h3", { text: "Raw model output" }), el("pre", { text: p.raw_output || "(none)" }));
+  // Every model task of the draft (one per record or fact), as sent and as answered, with the check's verdict.
+  const verdict = (c) => !c.sent ? "not sent" : !c.verdict ? "no reply" : c.verdict.ok ? "passed" : `refused: ${c.verdict.reason}`;
+  const calls = (p.calls || []).map((c, i) => el("details", { class: "task", "data-ref": c.ref || "" },
+    el("summary", { text: `${i + 1}. ${(c.prompt || {}).name} v${(c.prompt || {}).version} on ${c.ref} — ${verdict(c)}` }),
+    el("pre", { class: "task-prompt", text: (c.messages || []).map((m) => `--- ${m.role} ---\n${m.content}`).join("\n") }),
+    el("h4", { text: "Reply" }), el("pre", { class: "task-reply", text: c.raw || "(none)" })));
+  const tasks = el("section", { class: "card", id: "tasks" }, el("h2", { text: `Model tasks (${calls.length})` }),
+    calls.length ? el("div", {}, ...calls) : el("p", { class: "muted", text: "No model task in this draft." }));
   content.append(head, el("section", { class: "card", id: "output" }, el("h2", { text: "Draft as shown" }), out,
-    failures.length ? el("div", {}, el("h3", { text: "Rejected model sentences" }), el("ul", {}, ...failures)) : null), sources, prompt);
+    failures.length ? el("div", {}, el("h3", { text: "Rejected model sentences" }), el("ul", {}, ...failures)) : null), sources, tasks, prompt);
 })();
