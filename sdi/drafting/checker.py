@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sdi.drafting.claims import date_mentions, dates_in, scrub_dates, unsupported_claim, years_in
+from sdi.drafting.claims import date_mentions, dates_in, degenerate, scrub_dates, unsupported_claim, years_in
 
 CITATION = re.compile(r"\[([TH]\d{1,2})\]")
 DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
@@ -89,6 +89,8 @@ def check_sentence(sentence: str, sources: dict[str, str], min_support: float = 
         return parts
     cites, body, cited = parts
     where = ", ".join(cites)
+    if min_support > 0 and (why := degenerate(body)):  # before dates are blanked: a pasted "2005-03-20 repair on"
+        return Verdict(False, cites, why)
     known_dates = dates_in(cited)
     for token, candidates in date_mentions(body):
         if not candidates & known_dates:

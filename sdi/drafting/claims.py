@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 # Abbreviations and spellings read as written out (applied to sentence and source alike, lowercase).
 ABBREVIATIONS: tuple[tuple[str, str], ...] = (
+    (r"\blhs\b", "left side"), (r"\brhs\b", "right side"), (r"\bre[- ](?=[a-z]{3,})", "re"),
     (r"\bl/h\b|\blh\b|\bleft[- ]hand\b", "left"), (r"\br/h\b|\brh\b|\bright[- ]hand\b", "right"),
     (r"\bc/o\b|\bchange[ds]? out\b|\bchanging out\b", "replace"), (r"\bu/s\b|\bunserviceable\b", "broken"),
     (r"\bw/o\b", "without"), (r"\bw/", "with "), (r"\ba/c\b", "aircon"), (r"\bp/n\b|\bpn\b", "part"),
@@ -27,7 +28,7 @@ TOKEN = re.compile(r"[a-z][a-z0-9]*(?:'s)?|\d+(?:[.,]\d+)?|[.,;:!?()]")
 ACTIONS: dict[str, tuple[str, ...]] = {
     "replace": ("replac", "swap", "fit", "fitt", "refit", "changeout", "install", "renew", "exchang", "chang"),
     "fix": ("fix", "resolv", "rectif", "sort"),
-    "repair": ("repair", "rebuild", "rebuilt", "weld", "patch", "mend", "overhaul"),
+    "repair": ("repair", "rebuild", "rebuilt", "weld", "patch", "mend", "overhaul", "reseal"),
     "upkeep": ("adjust", "clean", "greas", "lubricat", "top", "topp", "calibrat", "tighten", "reset", "sharpen",
                "align", "realign", "flush", "drain", "recharg", "charg", "bled", "bleed", "jump"),
     "check": ("check", "inspect", "inspection", "test", "tested", "measur", "examin", "verif", "diagnos", "monitor",
@@ -65,10 +66,13 @@ WORKING = {"functioning", "functional", "operational", "working", "operating"}
 NOT_ACTIONS = {"new", "advisor", "advisors", "adviser", "advisory", "trusted", "testament", "statement", "station"}
 MODAL_AFTER = {"planned", "needed", "required", "pending", "due", "next"}
 RECIPIENT_CUES = {"with", "to", "informed", "inform", "told", "tell", "advised", "advise", "for", "asked"}
+INFORM = {"informed", "inform", "told", "tell"}
+ACTOR_MODIFIERS = {"maintenance", "production", "site", "plant", "service", "field", "shift"}
 MACHINE_WORDS = {"machine", "machines", "excavator", "unit", "equipment", "shovel"}
 MACHINE_ID = re.compile(r"[a-z]{2,4}\d{2,5}")
 FRAMING = {"advise", "tell", "inform", "remind", "assure"}  # "I advise the customer that …": the addressee
 DEEDS = {"repair", "replace", "check", "recommend", "ask", "upkeep"}
+HEAD_ACTIONS = {"replace", "repair", "upkeep"}
 DENIABLE = DEEDS - {"check"}  # "never replaced" is a claim of its own; "not checked" reads as a finding
 PASSIVE = {"was", "were", "been", "be", "is", "are", "being", "got"}
 CLAUSE_BREAKS = {"after", "because", "since", "due", "when", "while", "during", "before", "but", "which", "that", "as"}
@@ -90,21 +94,22 @@ noted note notes showed shows indicated indicates indicating reported stated acc
 done completed complete undertaken conducted successfully properly correctly need needed needs required require
 issue issues problem problems fault faults attention action actions condition status result results state
 your our we you please let may might could would should will can must shall i advisor trusted
-including include includes included incl history last latest recent ever previous
+including include includes included incl history last latest recent ever previous experiencing
 january february march april may june july august september october november december
 """.split())
 DEGENERATE_MARKERS = re.compile(
     r"(?i)\bthe source\b|\bsource\s*:|\[[TH]\d{1,2}\]\s*:|\(rule\b|\brule \w+ v\d|\bsentence\s*:|\bhere is\b|"
     r"\bhere's\b|\btalking point\s*:|\bas an ai\b|\bservice record \[|\brecord \[[TH]\d|\bfact \[|"
-    r"\d{4}-\d{2}-\d{2} (?:repair|maintenance|inspection|replacement|service|work order) on\b")
+    r"\d{4}-\d{2}-\d{2} (?:repair|maintenance|inspection|replacement|service|work order) on [\w -]{1,30}:|"
+    r"\b[A-Z]{2,4}\d{2,5}-\d{3,6}:|\bexcavator [A-Z]:")
 
 
 @dataclass
 class Claims:
     """What one text says: actions (with actor and object terms), states, sides, negations, content terms."""
 
-    # (action class, actor or None, planned/recommended rather than done, object stems)
-    actions: list[tuple[str, str | None, bool, frozenset[str]]] = field(default_factory=list)
+    # (action class, actor or None, planned/recommended rather than done, object stems, head noun phrase stems)
+    actions: list[tuple[str, str | None, bool, frozenset[str], tuple[str, ...]]] = field(default_factory=list)
     states: list[tuple[str, bool]] = field(default_factory=list)  # class, negated
     sides: set[str] = field(default_factory=set)
     negative_finding: bool = False
@@ -115,7 +120,7 @@ class Claims:
 
 def normalise(text: str) -> str:
     """Lowercase with abbreviations written out ("L/H BUCKET CYL" -> "left bucket cylinder")."""
-    text = text.lower().replace("’", "'")
+    text = re.sub(r"\s+-+\s+", " ; ", text.lower().replace("’", "'"))  # a spaced dash separates work-order items
     for pattern, repl in _ABBR:
         text = pattern.sub(repl, text)
     return text
@@ -185,6 +190,8 @@ def extract(text: str) -> Claims:
             if not addressee and not _possessive(tok):  # "the customer's machine" names the owner, not a doer
                 claims.actors.add(actor)
             continue
+        if tok == "back" and i + 1 < len(words) and words[i + 1] in ("in", "to", "into", "up", "on", "online"):
+            continue  # "back in production" is not the rear
         if tok in SIDES:
             claims.sides.add(SIDES[tok])
             continue
@@ -223,7 +230,8 @@ def extract(text: str) -> Claims:
             if negated and action in DENIABLE:
                 claims.denied.add(action)
                 continue
-            claims.actions.append((action, actor, modal, obj))
+            head = () if noun else _head_np(words, i)
+            claims.actions.append((action, actor, modal, obj, head))
             continue
         base = tok.removesuffix("'s")
         if base not in FILLER and base not in OK_WORDS and len(base) > 1:
@@ -260,15 +268,21 @@ def _clause(window: list[str]) -> list[str]:
 
 def _actor_of(words: list[str], i: int) -> str | None:
     """The subject of the action at i: nearest actor before it in the clause (not a recipient), or 'by X' after."""
-    for j in range(i - 1, max(-1, i - 7), -1):
+    passive = any(w in PASSIVE for w in words[max(0, i - 2):i])  # "the supervisor was advised": the recipient
+    for j in range(i - 1, i - 1 if passive else max(-1, i - 7), -1):
         if words[j] in ".;:!?(" or words[j] == "that":
             break
         actor = actor_class(words[j])
         if actor:
             if _possessive(words[j]) and j < i - 1:
                 continue
-            if j > 0 and words[j - 1] in RECIPIENT_CUES | {"the"}:
-                if words[j - 1] != "the" or (j > 1 and words[j - 2] in RECIPIENT_CUES):
+            k = j
+            while k > 0 and words[k - 1] in ACTOR_MODIFIERS:
+                k -= 1  # "with shift supervisor", "w/ maint manager": the cue precedes the whole name
+            if k > 0 and words[k - 1] in RECIPIENT_CUES | {"the"}:
+                if words[k - 1] != "the" or (k > 1 and words[k - 2] in RECIPIENT_CUES):
+                    if words[i - 1] == "to" and words[k - 1 - (words[k - 1] == "the")] in INFORM:
+                        return actor  # "informed the supervisor to renew …": the supervisor would do it
                     continue
             return actor
     for j in range(i + 1, min(len(words) - 2, i + 4)):
@@ -280,9 +294,37 @@ def _actor_of(words: list[str], i: int) -> str | None:
 def _object(words: list[str], i: int) -> list[str]:
     """Content stems right after an action (up to the clause end or the next action), else right before it."""
     before = _content(list(reversed(words[max(0, i - 6):i])))
-    if any(w in PASSIVE for w in words[max(0, i - 2):i]) and before:
-        return before
+    if any(w in PASSIVE for w in words[max(0, i - 2):i] + words[i + 1:i + 2]) and before:
+        return before  # "was replaced", and "the spare-parts order was …": a noun whose object precedes it
     return _content(words[i + 1:i + 8]) or before
+
+
+PREPOSITIONS = {"on", "in", "at", "of", "for", "from", "off", "near", "under", "behind", "inside", "to", "onto", "into",
+                "with", "around", "between", "above", "below", "over"}
+
+
+def _head_np(words: list[str], i: int) -> tuple[str, ...]:
+    """The object's own noun phrase, before any preposition: 'the grease line on the bucket was replaced' -> line."""
+    passive = any(w in PASSIVE for w in words[max(0, i - 2):i] + words[i + 1:i + 2])
+    after = [] if passive else _first_np(words[i + 1:i + 8])
+    if after:
+        return tuple(t for t in after if t != "machine")
+    return tuple(t for t in _first_np(words[_np_start(words, i):i]) if t != "machine")
+
+
+def _np_start(words: list[str], i: int) -> int:
+    """Where the words before position i that could name its subject begin (up to 8, no clause break or verb)."""
+    start = i
+    while start > 0 and i - start < 8 and words[start - 1][0].isalnum() and words[start - 1] not in CLAUSE_BREAKS \
+            and not actor_class(words[start - 1]) and not action_class(words[start - 1]):
+        start -= 1
+    return start
+
+
+def _first_np(window: list[str]) -> list[str]:
+    """Object stems of a window up to the first preposition that follows some content."""
+    cut = next((k for k, w in enumerate(window) if w in PREPOSITIONS and k > 0 and _content(window[:k])), len(window))
+    return _content(window[:cut])
 
 
 def _is_object_word(w: str) -> bool:
@@ -365,14 +407,101 @@ def action_as_cause(sentence: str) -> str | None:
     return None
 
 
+def cause_by(sentence: str, cited: str) -> str | None:
+    """'damaged by ACCESS STAIRS': a fault given a cause (not a doer) the source does not name."""
+    words, src = tokens(sentence), tokens(cited)
+    for i, w in enumerate(words[:-2]):
+        agent = words[i + 3] if words[i + 2] in DETERMINERS and i + 3 < len(words) else words[i + 2]
+        if state_class(w) and words[i + 1] == "by" and agent[0].isalpha() and not actor_class(agent) \
+                and "by" not in src:
+            return f"'{w} by {agent}': a cause the source does not give"
+    return None
+
+
+def fitted_with(sentence: str, cited: str) -> str | None:
+    """'repaired with a water tank': what a repair was made with must be a part the source fits (replace, new)."""
+    words, src = tokens(sentence), extract(cited)
+    fitted = set().union(*[a[3] for a in src.actions if a[0] == "replace"] or [set()])
+    fitted |= {stem(w) for w in tokens(cited) if w.isalpha()} if "new" in tokens(cited) else set()
+    for i, w in enumerate(words[:-2]):
+        if action_class(w) not in ("repair", "replace", "fix"):
+            continue
+        k = next((k for k in range(i + 1, min(len(words), i + 7))
+                  if words[k] == "with" or not words[k][0].isalnum() or words[k] in CLAUSE_BREAKS | {"and"}), None)
+        if k is not None and words[k] == "with":
+            if any(state_class(x) for x in words[k + 1:k + 4]):
+                return f"'{w} with' a faulty part: garbled"
+            window = words[k + 1:k + 8]
+            window = window[:next((n for n, x in enumerate(window) if x == "and"), len(window))]
+            part = [t for t in _content(window) if t not in ("machine", "one")]
+            if part and not any(_term_in(t, fitted) for t in part):
+                return f"'{w} with {' '.join(part)}': the source fits no such part"
+            if not part and not (any(a[0] == "replace" for a in src.actions) or "new" in tokens(cited)):
+                return f"'{w} with a new one': the source fits no new part"
+    return None
+
+
+NEED_CUES = {"need", "needs", "needed", "should", "must", "will", "requires", "required", "require", "pending",
+             "planned", "due", "next", "later"}
+
+
+def planned_deed(sentence: str, cited: str) -> str | None:
+    """'the seals need replacing' when the source records them replaced: to be done is not done."""
+    words, src = tokens(sentence), extract(cited)
+    for i, w in enumerate(words):
+        action = action_class(w)
+        if action not in ("replace", "repair", "upkeep") or (i and words[i - 1] in DETERMINERS):
+            continue
+        if any(c in NEED_CUES for c in words[max(0, i - 3):i] + _clause(words[i + 1:i + 4])):
+            same = [a for a in src.actions if a[0] == action]
+            if same and not any(a[2] for a in same):
+                return f"says '{w}' is still to be done; the source records it done"
+    return None
+
+
+def new_part(sentence: str, cited: str) -> str | None:
+    """'a new hose' needs a source that fits, replaces or names something new."""
+    if "new" not in tokens(sentence):
+        return None
+    if "new" in tokens(cited) or any(a[0] == "replace" for a in extract(cited).actions):
+        return None
+    return "'new' part: the source replaces nothing"
+
+
+EVENT_VERBS = {"performed", "carried", "conducted", "done", "completed", "undertaken"}
+EVENT_NOUNS = {"service", "maintenance", "work", "job", "visit", "run", "program", "programme", "calibration", "pm",
+               "task", "tasks", "procedure", "overhaul", "update", "backup", "training", "it", "this", "all"}
+
+
+def event_subject(sentence: str) -> str | None:
+    """'the system pressure was performed': only a deed or an event can be performed, carried out or completed."""
+    words = tokens(sentence)
+    for i, w in enumerate(words[2:], 2):
+        if w in EVENT_VERBS and words[i - 1] in PASSIVE | {"also"}:
+            j = i - 1
+            while j >= 0 and words[j] in PASSIVE | {"also", "successfully", "then"}:
+                j -= 1
+            subject = words[j] if j >= 0 else ""
+            if subject.isalpha() and subject not in EVENT_NOUNS and not action_class(subject) \
+                    and subject not in FILLER:
+                return f"'{subject} … {w}': only a deed or an event can be {w}"
+    return None
+
+
 def unsupported_claim(sentence: str, cited: str) -> str | None:
     """The first claim of the sentence the cited text does not make, or None when every claim is supported."""
     why = degenerate(sentence) or ("pastes the source text after a label" if pasted(sentence, cited) else None) \
-        or action_as_cause(sentence)
+        or action_as_cause(sentence) or event_subject(sentence)
     if why:
         return why
     said, src = extract(sentence), extract(cited)
-    src_terms = set(src.terms) | {stem(t) for t in tokens(cited) if t[0].isalpha()}
+    return _core_unsupported(said, src) \
+        or next((r for check in STRUCTURE_CHECKS if (r := check(sentence, cited))), None) \
+        or _terms_unsupported(sentence, cited, said, src)
+
+
+def _core_unsupported(said: Claims, src: Claims) -> str | None:
+    """Side, actor, denial, finding, state and action claims of the sentence the source does not make."""
     for side in sorted(said.sides - src.sides):
         return f"side '{side}' is not supported by the source"
     for actor in sorted(said.actors - src.actors - {"technician"}):
@@ -383,14 +512,121 @@ def unsupported_claim(sentence: str, cited: str) -> str | None:
         reason = _state_unsupported(state, negated, src)
         if reason:
             return reason
-    for action, actor, modal, obj in said.actions:
-        reason = _action_unsupported(action, actor, modal, obj, src)
+    if said.negative_finding and not src.negative_finding:
+        return "an ok / no-fault finding is not supported by the source"
+    for action, actor, modal, obj, head in said.actions:
+        reason = _action_unsupported(action, actor, modal, obj, src) or _head_unsupported(action, head, src)
         if reason:
             return reason
-    missing = [t for t in dict.fromkeys(said.terms) if not _term_in(t, src_terms)]
-    if missing:
-        return f"not supported by the source: {', '.join(missing[:4])}"
     return None
+
+
+def _terms_unsupported(sentence: str, cited: str, said: Claims, src: Claims) -> str | None:
+    """Content words of the sentence the source does not use (a circular 'causing it to leak' excepted)."""
+    src_terms = set(src.terms) | {stem(t) for t in tokens(cited) if t[0].isalpha()}
+    missing = [t for t in dict.fromkeys(said.terms) if not _term_in(t, src_terms)
+               and not (t == "caus" and _restates_fault(sentence, src))]
+    return f"not supported by the source: {', '.join(missing[:4])}" if missing else None
+
+
+UNITS = {"hours": "hours", "minutes": "minutes", "days": "days", "day": "days", "weeks": "weeks", "week": "weeks",
+         "months": "months", "month": "months", "years": "years", "year": "years", "percent": "percent", "bar": "bar"}
+SINCE = {"ago", "since"}
+SERVICE_NOUNS = {"service", "maintenance", "inspection", "interval", "check", "pm"}
+
+
+def number_frames(text: str) -> list[tuple[str, str | None, str | None]]:
+    """(number, unit, relation) per number: '59.4 months ago' -> ('59.4', 'months', 'ago'); 'for 3 days' -> 'for'."""
+    words, out = tokens(text), []
+    for i, w in enumerate(words):
+        if not w[0].isdigit():
+            continue
+        unit = UNITS.get(words[i + 1]) if i + 1 < len(words) else None
+        nxt = words[i + 2] if unit and i + 2 < len(words) else ""
+        relation = "ago" if nxt in SINCE or words[max(0, i - 2):i] == ["has", "been"] else None
+        relation = relation or ("for" if i and words[i - 1] == "for" else None)
+        relation = relation or ("label" if unit and nxt in SERVICE_NOUNS else None)
+        out.append((w.replace(",", ".").rstrip("0").rstrip(".") if "." in w or "," in w else w, unit, relation))
+    return out
+
+
+def number_frame_unsupported(sentence: str, cited: str) -> str | None:
+    """A number must keep the unit it measures in the source, and a point in time ('N months ago') stays one."""
+    src = number_frames(cited)
+    for number, unit, relation in number_frames(sentence):
+        same = [f for f in src if f[0] == number]
+        if not same or not unit:
+            continue
+        if all(f[1] and f[1] != unit for f in same):
+            return f"{number} {unit}: the source gives {number} in {same[0][1]}"
+        same = [f for f in same if f[1] == unit]
+        if not same:  # '1200 operating hours since …': no unit of its own to compare the frame with
+            continue
+        if relation == "ago" and not any(f[2] == "ago" for f in same):
+            return f"'{number} {unit} ago' is not a point in time the source gives"
+        if relation == "for" and any(f[2] in ("ago", "label") for f in same):
+            return f"'for {number} {unit}' turns the source's {number} {unit} into a duration"
+    return None
+
+
+def state_attachments(text: str, lenient: bool = False) -> list[tuple[str, frozenset[str]]]:
+    """(state class, the nouns it is said of) per stated fault: 'broken grease hose on bucket pin' -> hose, not pin.
+
+    Lenient (for the terse source): every noun of the fault's clause ('coil burnt on prop valve' is said of the
+    valve too), except what a part broke off or was damaged by.
+    """
+    words, out = tokens(text), []
+    for i, w in enumerate(words):
+        state = state_class(w)
+        if not state or any(p in NEGATORS for p in words[max(0, i - 3):i]) or (i and words[i - 1] == "to"):
+            continue
+        start = _np_start(words, i)
+        j = next((j for j in range(i + 1, len(words)) if not _qualifier(words[j])), len(words))
+        nxt = words[j] if j < len(words) else "."
+        if lenient:
+            after = [] if nxt in ("off", "by") else _content(words[i + 1:i + 8])
+            out.append((state, frozenset(_content(words[start:i]) + after) - {"machine"}))
+            continue
+        if _is_object_word(nxt) and nxt not in PREPOSITIONS:  # "a broken grease hose"
+            out.append((state, frozenset(_first_np(words[j:j + 6])) - {"machine"}))
+            continue
+        nps = frozenset(_first_np(words[start:i])) - {"machine"}
+        if not nps and nxt in PREPOSITIONS - {"off", "by"}:
+            nps = frozenset(_first_np(words[j + 1:j + 7])) - {"machine"}  # "a leak on the boom"
+        out.append((state, nps))
+    return out
+
+
+def _qualifier(word: str) -> bool:
+    """A side or a single letter ('upper', 'H' of 'H-link'): skipped to find the noun a fault word precedes."""
+    return word in SIDES or (len(word) == 1 and word.isalpha())
+
+
+def attachment_unsupported(sentence: str, cited: str) -> str | None:
+    """A stated fault must be said of the part the source says it of (a broken hose is not a broken pin)."""
+    src = state_attachments(cited, lenient=True)
+    pools: dict[str, set[str]] = {}
+    for state, nouns in src:
+        pools.setdefault(state, set()).update(nouns)
+    for state, nouns in state_attachments(sentence):
+        pool = pools.get(state)
+        if pool and nouns and not any(_term_in(t, pool) for t in nouns):
+            return f"'{state}' is said of {' '.join(sorted(nouns))}; the source says it of {' '.join(sorted(pool))}"
+    return None
+
+
+def _restates_fault(sentence: str, src: Claims) -> bool:
+    """'a leak …, which is causing oil to leak': the 'cause' only restates a fault the source states (circular)."""
+    words = tokens(sentence)
+    for i, w in enumerate(words):
+        if stem(w) == "caus":
+            after = {state_class(x) for x in _clause(words[i + 1:i + 6])} - {None}
+            return bool(after) and after <= {s for s, n in src.states if not n}
+    return False
+
+
+# Claims about how the sentence's parts hang together (numbers, causes, fitted parts, faults, modality).
+STRUCTURE_CHECKS = (number_frame_unsupported, cause_by, fitted_with, attachment_unsupported, planned_deed, new_part)
 
 
 def _state_unsupported(state: str, negated: bool, src: Claims) -> str | None:
@@ -428,6 +664,16 @@ def _action_unsupported(action: str, actor: str | None, modal: bool, obj: frozen
         return f"'{action}' is only planned or recommended in the source, not done"
     if obj and not any(_object_match(action, obj, a[3]) for a in same):
         return f"'{action}' of {' '.join(sorted(obj))} is not supported by the source"
+    return None
+
+
+def _head_unsupported(action: str, head: tuple[str, ...], src: Claims) -> str | None:
+    """The sentence's object noun (not what it sits on) must be the noun the source's action acts on."""
+    if action not in HEAD_ACTIONS or not head:
+        return None
+    heads = [a[4] for a in src.actions if a[0] == action and a[4]]
+    if heads and not any(_term_in(t, set(h)) for h in heads for t in head[-1:]):
+        return f"'{action}' of {' '.join(sorted(head))}: the source's {action} acts on {' '.join(sorted(heads[0]))}"
     return None
 
 

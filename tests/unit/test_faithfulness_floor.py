@@ -6,10 +6,11 @@ from collections import Counter
 
 from eval.faithfulness_eval import evaluate, load
 
-# The targets are 0.95 (rejects) and 0.80 (accepts). Measured on the test split (never tuned on): rejects
-# 0.841 (132/157), accepts 0.893 (50/56); dev: 0.943 and 0.931. The floors sit a little below what is reached, so a
-# change that loses ground fails; raise them as the check improves, never tune on the test split.
-REJECT_FLOOR = 0.82  # share of unsupported sentences the check rejects (target 0.95: not reached yet)
+# The targets are 0.95 (rejects) and 0.80 (accepts). Measured on the test split (never tuned on item by
+# item): with 150 more labelled model sentences (580 in all) rejects 0.860 (184/214), accepts 0.877 (64/73); dev:
+# 0.949 and 0.961. (Before the structure checks, on the same 580: test 0.832 / 0.877, dev 0.917 / 0.896.) The floors
+# sit a little below what is reached, so a change that loses ground fails; raise them as the check improves.
+REJECT_FLOOR = 0.84  # share of unsupported sentences the check rejects (target 0.95: not reached yet)
 ACCEPT_FLOOR = 0.87  # share of supported sentences it accepts (target 0.80)
 
 

@@ -1,0 +1,75 @@
+"""Structure rules of the claim check: numbers keep their frame, faults their part, fitted parts and modality hold."""
+
+from __future__ import annotations
+
+from sdi.drafting.checker import check_sentence
+from sdi.drafting.claims import number_frames, state_attachments
+
+PARTS = {"T1": "The last spare-parts order was 59.4 months ago, more than 24 months"}
+HOSE = {"H1": "2010-06-05 repair on excavator D: Broken grease hose on bucket pin"}
+LINE = {"H1": "2007-03-19 repair on excavator E: REPLACE U/S GREASE LINE ON BUCKET."}
+PIN = {"H1": "2009-08-02 repair on excavator D: Retainer broken off upper H-link pin"}
+STAIRS = {"H1": "2006-10-04 repair on excavator E: ACCESS STAIRS & HANDRAILS DAMAGED"}
+RESEAL = {"H1": "2007-02-08 repair on excavator D: Reseal lodgic block front HP filter"}
+SERVICE = {"H1": "2026-08-15 maintenance on PM750-000728: 1000h service; sharpened punches; job closed."}
+PM = {"H1": "2024-06-03 maintenance on PB1100-000702: pm service. topped up hyd oil, calibrated y1/y2, "
+            "chk cyl seals, chk back gauge. system press. 287 bar"}
+ADVISED = {"H1": "2023-06-25 inspection on TC1200-000852: annual safety insp; spoke w/ shift supervisor and advised "
+                 "to call the hotline before resetting alarms; everything within spec"}
+WAX = {"H1": "2021-10-09 maintenance on TL3030-000214: 500h service - lubricated axes, cleaned dust extraction - "
+             "checked with operator - customer wants the machine checked before audit"}
+
+
+def ok(sentence: str, sources: dict[str, str]) -> bool:
+    return check_sentence(sentence, sources).ok
+
+
+def test_a_number_keeps_its_unit_and_its_frame() -> None:
+    assert ("59.4", "months", "ago") in number_frames(PARTS["T1"])
+    assert ok("Your last spare-parts order was 59.4 months ago, more than 24 months [T1].", PARTS)
+    assert ok("It has been 59.4 months since your last spare-parts order [T1].", PARTS)
+    garbled = "The customer's machine has been ordered for 59.4 months, more than 24 months ago [T1]."
+    assert "duration" in check_sentence(garbled, PARTS).reason
+    assert not ok("Your last spare-parts order was more than 24 months ago [T1].", PARTS)
+    assert not ok("The last spare-parts order was 59.4 days ago [T1].", PARTS)
+    assert not ok("PM750-000728 has been maintained for 1000 hours, with sharpened punches [H1].", SERVICE)
+
+
+def test_a_fault_stays_on_its_part() -> None:
+    assert state_attachments("a broken grease hose on the bucket pin") == [("broken", frozenset({"hos"}))]
+    assert ok("The excavator D has a broken grease hose on the bucket pin [H1].", HOSE)
+    assert not ok("The technician found a broken upper H-link pin on excavator D [H1].", PIN)
+    assert ok("A retainer had broken off the upper H-link pin [H1].", PIN)
+    assert "cause" in check_sentence("The excavator E has been damaged by the access stairs [H1].", STAIRS).reason
+
+
+def test_the_replaced_part_is_the_part_the_source_replaces() -> None:
+    assert ok("The grease line on the bucket was replaced [H1].", LINE)
+    assert not ok("The excavator E had its bucket replaced [H1].", LINE)
+    assert not ok("The excavator E bucket was replaced with a new grease line [H1].", LINE)
+
+
+def test_repaired_with_names_a_fitted_part() -> None:
+    assert ok("The excavator E has been repaired with a new grease line [H1].", LINE)
+    assert not ok("The excavator D has been repaired on its lodgic block front with a HP filter [H1].", RESEAL)
+    assert not ok("The excavator E has been repaired with a U/S grease line [H1].", LINE)
+    assert not ok("The excavator D has a broken grease hose and a new grease hose [H1].", HOSE)
+
+
+def test_done_is_not_to_be_done_and_only_events_are_performed() -> None:
+    assert not ok("The excavator E has a grease line on the bucket that needs replacing [H1].", LINE)
+    assert ok("The technician topped up the hyd oil and calibrated the y1/y2 [H1].", PM)
+    assert not ok("The hyd oil was topped up. The system press was also performed [H1].", PM)
+
+
+def test_roles_follow_the_grammar() -> None:
+    assert ok("The technician advised the shift supervisor to call the hotline before resetting alarms [H1].", ADVISED)
+    assert not ok("The shift supervisor advised to call the hotline before resetting alarms [H1].", ADVISED)
+    assert ok("The customer wants the machine checked before the audit [H1].", WAX)
+    assert not ok("The technician informed the customer to clean the axes [H1].", WAX)
+
+
+def test_pasted_headers_and_ok_findings() -> None:
+    assert not ok("TL3030-000214: 500h service, lubricated axes [H1].", WAX)
+    assert not ok("The 2000 h maintenance found the machine in good condition [H1].", PM)
+    assert ok("The 2024-06-03 maintenance on PB1100-000702 topped up the hyd oil [H1].", PM)
