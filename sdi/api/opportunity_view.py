@@ -8,6 +8,7 @@ from typing import Any
 
 from sdi.api.scope import opportunity_clause
 from sdi.store import MachineFile
+from sdi.triggers.opportunities import SCHEDULING
 from sdi.access.users import User
 
 CURRENT = "(o.trigger_state IN ('active', 'lead') OR o.status = 'in_progress') AND o.status NOT IN ('won', 'lost', 'dismissed')"
@@ -36,6 +37,7 @@ class OpportunityFilter:
     sort: str = "priority"
     limit: int = 50
     offset: int = 0
+    channel: str | None = None  # None: the sales pipeline (every channel but scheduling)
 
 
 def _where(user: User, f: OpportunityFilter) -> tuple[str, list[Any]]:
@@ -51,6 +53,11 @@ def _where(user: User, f: OpportunityFilter) -> tuple[str, list[Any]]:
     if f.rule:
         parts.append("list_contains(from_json(o.data->'$.rules', '[\"VARCHAR\"]'), ?)")
         params.append(f.rule)
+    if f.channel:
+        parts.append("o.channel = ?")
+        params.append(f.channel)
+    else:
+        parts.append(f"coalesce(o.channel, '') <> '{SCHEDULING}'")
     if f.min_priority is not None:
         parts.append("o.priority >= ?")
         params.append(f.min_priority)

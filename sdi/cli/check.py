@@ -1,5 +1,5 @@
-"""`sdi check` (the claim check on JSON lines from stdin), `sdi eval faithfulness` (its precision and recall) and
-`sdi eval drafts` (drafts per model against the targets)."""
+"""`sdi check` (the claim check on JSON lines from stdin), `sdi eval faithfulness` (its precision and recall),
+`sdi eval note-leads` (the note-lead matcher's) and `sdi eval drafts` (drafts per model against the targets)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def check_stream(lines: TextIO, out: TextIO) -> int:
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
-    """Add `check` and `eval faithfulness` to the sdi command."""
+    """Add `check`, `eval faithfulness`, `eval note-leads` and `eval drafts` to the sdi command."""
     eval_app = typer.Typer(help="Measure SDI's stages on labelled sets.", no_args_is_help=True)
     app.add_typer(eval_app, name="eval")
 
@@ -62,6 +62,19 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
 
         result = evaluate(split)
         typer.echo(json.dumps(result, indent=2) if as_json else render(result))
+
+    @eval_app.command("note-leads")
+    def note_leads(
+        split: Annotated[str, typer.Option(help="Which part of the labelled set: test, dev or all.")] = "test",
+        batch: Annotated[str | None, typer.Option(help="b1 (developed on) or b2 (held out); default both.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+        errors: Annotated[bool, typer.Option("--errors", help="List every false, missed and mis-kinded lead.")] = False,
+    ) -> None:
+        """The note-lead matcher's precision and recall on the labelled service notes."""
+        from eval.note_leads_eval import evaluate, render
+
+        result = evaluate(split, batch)
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json else render(result, errors))
 
     @eval_app.command("drafts")
     def drafts(

@@ -124,18 +124,23 @@ def triggers(
         Optional[bool],
         typer.Option("--store/--no-store", help="Sync opportunities (default: only when as-of is the data's own date)."),
     ] = None,
+    suppressed: Annotated[
+        bool, typer.Option("--suppressed", help="List the triggers held back (resolved or covered) and the record that did it."),
+    ] = False,
 ) -> None:
     """Detect service-sales triggers over the whole base (point-in-time with --as-of)."""
-    from sdi.triggers.render import render_run
+    from sdi.triggers.render import render_run, render_suppressed
     from sdi.triggers.service import run_triggers
 
     settings = _settings()
     with open_db(settings) as db:
         result = run_triggers(db, settings.home, _as_of(as_of, db), store)
-    if as_json:
+    if as_json and suppressed:
+        _print_json([t.to_dict() for t in result.run.suppressed])
+    elif as_json:
         sys.stdout.write(result.run.to_json())
     else:
-        typer.echo(render_run(result))
+        typer.echo(render_suppressed(result) if suppressed else render_run(result))
 
 
 @app.command()
@@ -145,6 +150,9 @@ def opportunities(
     include_closed: Annotated[bool, typer.Option("--all", help="Include resolved, won, lost and dismissed.")] = False,
     limit: Annotated[int, typer.Option(help="Rows in the text listing (JSON lists all).")] = 30,
     as_json: JsonOpt = False,
+    channel: Annotated[Optional[str], typer.Option(
+        help="Only this channel: field_visit, email_sequence, or scheduling (the service team's tasks for machines "
+             "under contract, left out of the sales pipeline by default).")] = None,
 ) -> None:
     """List opportunities, best first (runs detection first if it never ran)."""
     from sdi.triggers.opportunities import list_opportunities
@@ -154,7 +162,7 @@ def opportunities(
     settings = _settings()
     with open_db(settings) as db:
         ensure_opportunities(db, settings.home)
-        items = list_opportunities(db, territory, owner, include_closed)
+        items = list_opportunities(db, territory, owner, include_closed, channel)
     if as_json:
         _print_json(items)
     else:

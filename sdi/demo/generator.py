@@ -6,7 +6,7 @@ import csv
 import json
 import random
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -130,7 +130,8 @@ def generate(
     as_of: date = DEFAULT_AS_OF,
     progress: Progress | None = None,
 ) -> dict:
-    """Write the demo installed base and its mapping.yaml into out_dir; return file name -> rows, and as_of."""
+    """Write the demo installed base and its mapping.yaml into out_dir; return file name -> rows, as_of, and under
+    `planted` the cases planted for resolution and coverage (see `_plant_fixes`, `_covered`)."""
     if machines < 1:
         raise ValueError("machines must be at least 1")
     if seed < 0:
@@ -152,13 +153,14 @@ def generate(
     summary["telemetry.csv"] = _write_telemetry(out_dir / "telemetry.csv", seed, fleet, as_of, say)
     summary["machines.csv"] = _write_machines(out_dir / "machines.csv", fleet, customers)
     say(f"machines: {summary['machines.csv']:,}")
-    summary["contracts.csv"] = _write_contracts(out_dir / "contracts.csv", seed, fleet, as_of)
+    planted: dict = {}
+    summary["contracts.csv"] = _write_contracts(out_dir / "contracts.csv", seed, fleet, as_of, planted)
     say(f"contracts: {summary['contracts.csv']:,}")
     events = _make_events(seed, fleet)
     summary["events.csv"] = _write_events(out_dir / "events.csv", fleet, events, as_of)
     say(f"events: {summary['events.csv']:,}")
     summary["service_records.csv"] = _write_service_records(
-        out_dir / "service_records.csv", seed, fleet, customers, events, as_of
+        out_dir / "service_records.csv", seed, fleet, customers, events, as_of, planted
     )
     say(f"service records: {summary['service_records.csv']:,}")
     summary["parts_orders.csv"] = _write_parts_orders(out_dir / "parts_orders.csv", seed, fleet, customers, as_of)
@@ -168,6 +170,7 @@ def generate(
     say("mapping.yaml written")
     summary = {name: summary[name] for name in FILES}
     summary["as_of"] = as_of.isoformat()
+    summary["planted"] = planted
     return summary
 
 
@@ -554,8 +557,9 @@ class _Contract(NamedTuple):
     keep_end: bool
 
 
-def _write_contracts(path: Path, seed: int, fleet: _Fleet, as_of: date) -> int:
-    """Warranties, maintenance contract chains and SLAs with renewal and near-miss end dates."""
+def _write_contracts(path: Path, seed: int, fleet: _Fleet, as_of: date, manifest: dict) -> int:
+    """Warranties, maintenance contract chains and SLAs with renewal and near-miss end dates; records in `manifest`
+    which maintenance-due machines run under an active maintenance contract."""
     rng = _rng(seed, 5)
     asof = as_of.toordinal()
     contracts = [
@@ -590,7 +594,19 @@ def _write_contracts(path: Path, seed: int, fleet: _Fleet, as_of: date) -> int:
         value = "" if c.value is None else f"{c.value:.2f}"
         rows.append([f"CT-{100001 + k}", c.serial, c.kind, _iso(c.start), end, value, "EUR", status])
     header = ["contract_id", "serial", "type", "start_date", "end_date", "value", "currency", "status"]
+    manifest["maintenance_due"] = _covered(fleet, rows)
     return _write_rows(path, header, rows)
+
+
+def _covered(fleet: _Fleet, rows: list[list[str]]) -> dict[str, object]:
+    """Machines planted maintenance-due: those under an active, dated maintenance contract (-> a scheduling task,
+    no package sale; the contract running longest) and the rest (-> a sale)."""
+    due = {fleet.serial[i] for i in np.flatnonzero((fleet.maint_cat == _DUE) & fleet.connected & (fleet.status != _DECOM))}
+    cover: dict[str, tuple[str, str]] = {}
+    for contract_id, serial, kind, _, end, _, _, status in rows:
+        if serial in due and kind == "maintenance" and status == "active" and end:
+            cover[serial] = max(cover.get(serial, ("", "")), (end, contract_id))
+    return {"covered": {s: cover[s][1] for s in sorted(cover)}, "open": sorted(due - set(cover))}
 
 
 def _contract_chain(
@@ -632,6 +648,7 @@ class _Events:
     code: np.ndarray
     codes: list[EventCode]
     offsets: np.ndarray
+    planted: dict[int, tuple[int, int]] = field(default_factory=dict)  # machine -> (code, last day) of a firing plant
 
 
 def _model_codes(family: str) -> list[EventCode]:
@@ -683,7 +700,9 @@ def _make_events(seed: int, fleet: _Fleet) -> _Events:
     second = hour * 3600 + rng.integers(0, 3600, total)
     order = np.lexsort((second, day, machine))
     machine, day, second, code = machine[order], day[order], second[order], code[order]
-    return _Events(machine, day, second, code, table, np.searchsorted(machine, np.arange(fleet.n + 1)))
+    firing = {int(m): (int(c), int(d)) for m, d, c in sorted(zip(planted_m, planted_d, planted_c))
+              if fleet.err_cat[m] in (_CRITICAL, _RECURRING)}
+    return _Events(machine, day, second, code, table, np.searchsorted(machine, np.arange(fleet.n + 1)), firing)
 
 
 def _planted_events(
@@ -749,9 +768,10 @@ def _write_events(path: Path, fleet: _Fleet, events: _Events, as_of: date) -> in
 
 
 def _write_service_records(
-    path: Path, seed: int, fleet: _Fleet, customers: Customers, events: _Events, as_of: date
+    path: Path, seed: int, fleet: _Fleet, customers: Customers, events: _Events, as_of: date, manifest: dict
 ) -> int:
-    """2-10 technician notes per machine, the last maintenance where the telemetry put it, plus odd rows."""
+    """2-10 technician notes per machine, the last maintenance where the telemetry put it, plus odd rows; then the
+    planted repairs that resolve some recent error patterns (numbered after the others, so no id moves)."""
     rng = _pyrng(seed, 7)
     asof = as_of.toordinal()
     ten_years = _add_years(as_of, -10).toordinal()
@@ -764,8 +784,67 @@ def _write_service_records(
             roomy.append(i)
     records += _odd_records(rng, fleet, customers, roomy)
     records.sort(key=lambda r: (r[0], r[1]))
-    rows = [[f"SR-{k + 1:06d}", *r[1:]] for k, r in enumerate(records)]
+    keyed = [(r[0], r[1], [f"SR-{k + 1:06d}", *r[1:]]) for k, r in enumerate(records)]
+    fixes, manifest["error_pattern"] = _plant_fixes(seed, fleet, customers, events, keyed, asof)
+    rows = [row for _, _, row in sorted(keyed + fixes, key=lambda r: (r[0], r[1]))]
     return _write_rows(path, ["record_id", "serial", "date", "type", "technician", "text", "parts", "cost"], rows)
+
+
+_FIXES = ("repair", "replacement")
+
+
+def _natural_fix(rows: list[list[str]], code: str, last: str) -> tuple[str | None, bool]:
+    """The record that already resolves a planted code (a repair or replacement after the day of its last event, or
+    on that day naming the code), and whether another record that day makes the case ambiguous."""
+    after = [r for r in rows if r[3] in _FIXES and len(r[2]) == 10 and r[2][4] == "-" and r[2] >= last]
+    named = [r for r in after if code in r[5]]
+    found = sorted(named or [r for r in after if r[2] > last], key=lambda r: (r[2], r[0]))
+    return (found[0][0] if found else None), any(r[2] == last and code not in r[5] for r in after)
+
+
+def _plant_fixes(
+    seed: int, fleet: _Fleet, customers: Customers, events: _Events, keyed: list[tuple[int, str, list[str]]],
+    asof: int,
+) -> tuple[list[tuple[int, str, list[str]]], dict[str, list[dict[str, str]]]]:
+    """For about half the planted critical/recurring codes not already repaired, a repair naming the code 0-4 days
+    after its last event; returns the new rows and every planted case: resolved (by which record) or open."""
+    rng = _pyrng(seed, 12)  # its own stream: the rest of the base stays as it was
+    first = asof - TELEMETRY_DAYS + 1
+    by_serial: dict[str, list[list[str]]] = {}
+    for _, serial, row in keyed:
+        by_serial.setdefault(serial, []).append(row)
+    resolved, still_open, fixes = [], [], []
+    for i, (code_ix, day) in sorted(events.planted.items()):
+        serial, code = fleet.serial[i], events.codes[code_ix][0]
+        last = _iso(first + day)
+        record, ambiguous = _natural_fix(by_serial.get(serial, []), code, last)
+        if ambiguous:
+            continue  # a same-day note that names neither: not a clean planted case
+        case = {"serial": serial, "code": code, "last_event": last}
+        if record is None and len(by_serial.get(serial, [])) < 10 and rng.random() < 0.5:
+            when = min(asof, first + day + rng.randint(0, 4))
+            record = f"SR-{len(keyed) + len(fixes) + 1:06d}"
+            fixes.append((when, serial, _fix_row(rng, fleet, customers, i, record, when, events.codes[code_ix])))
+            resolved.append(case | {"record_id": record, "how": "planted"})
+        elif record:
+            resolved.append(case | {"record_id": record, "how": "already in the history"})
+        else:
+            still_open.append(case)
+    return fixes, {"resolved": resolved, "open": still_open}
+
+
+def _fix_row(
+    rng: random.Random, fleet: _Fleet, customers: Customers, i: int, record: str, day: int, code: EventCode
+) -> list[str]:
+    """A service_records.csv row: a repair note naming the code."""
+    spec = MODELS[fleet.model[i]]
+    ctx = NoteContext(spec.family, spec.interval_h, old_machine=float(fleet.age[i]) > 10, successor=spec.successor,
+                      code=code)
+    text, parts = service_note(rng, "repair", ctx)
+    if code[0] not in text:
+        text = f"{code[0]}: {text}"
+    tech = rng.choice(TECHNICIANS[TERRITORIES[customers.territory[fleet.customer[i]]][0]])
+    return [record, fleet.serial[i], _iso(day), "repair", tech, text, ";".join(parts), _cost(rng, "repair", parts)]
 
 
 def _machine_records(

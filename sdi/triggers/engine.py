@@ -12,10 +12,13 @@ from sdi.triggers.facts import base_machines_sql, connected_sql
 from sdi.triggers.rules import RULE_IDS, RulesFile
 from sdi.triggers.types import NotEvaluable, Trigger
 
+SUPPRESSED = ("resolved", "covered")  # statuses of triggers held back by a record (see rules/sqlparts.py)
+
 
 @dataclass
 class TriggerRun:
-    """The result of one detection run: fired triggers, data gaps, counts."""
+    """The result of one detection run: fired triggers, data gaps, suppressed triggers (resolved or covered by a
+    record, kept for admins), counts."""
 
     as_of: date
     rules_version: str
@@ -23,15 +26,18 @@ class TriggerRun:
     machines: int
     triggers: list[Trigger] = field(default_factory=list)
     not_evaluable: list[NotEvaluable] = field(default_factory=list)
+    suppressed: list[Trigger] = field(default_factory=list)
     rule_ids: tuple[str, ...] = RULE_IDS  # every registered rule, in run order (plug-ins after the shipped ones)
 
     def counts(self) -> dict[str, dict[str, int]]:
-        """Per rule: fired and not_evaluable machine counts."""
-        out = {r: {"fired": 0, "not_evaluable": 0} for r in self.rule_ids}
+        """Per rule: fired, not_evaluable and suppressed (resolved or covered) machine counts."""
+        out = {r: {"fired": 0, "not_evaluable": 0, "suppressed": 0} for r in self.rule_ids}
         for t in self.triggers:
             out[t.rule_id]["fired"] += 1
         for g in self.not_evaluable:
             out[g.rule_id]["not_evaluable"] += 1
+        for s in self.suppressed:
+            out[s.rule_id]["suppressed"] += 1
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -44,6 +50,7 @@ class TriggerRun:
             "counts": self.counts(),
             "triggers": [t.to_dict() for t in self.triggers],
             "not_evaluable": [g.to_dict() for g in self.not_evaluable],
+            "suppressed": [t.to_dict() for t in self.suppressed],
         }
 
     def to_json(self) -> str:
@@ -64,20 +71,26 @@ def detect(db: MachineFile, rules: RulesFile, as_of: date) -> TriggerRun:
     run = TriggerRun(as_of, rules.version, rules.sha256, machines, rule_ids=rules.rule_ids)
     models = dict(db.sql("SELECT serial, model FROM _base"))
     for rule in rules.registered:
-        rule_id, entry = rule.rule_id, rules.rules[rule.rule_id]
-        if not entry.enabled:
-            continue
-        rows = db.sql(f"SELECT * FROM ({rule.sql(rules, as_of)}) ORDER BY 1, 2")
-        for serial, status, conditions, missing, source_ids, facts in rows:
-            if status == "fired":
-                conds = json.loads(conditions)
-                run.triggers.append(Trigger(
-                    f"{rule_id}:{serial}", rule_id, entry.version, rules.version, entry.campaign, serial,
-                    models.get(serial), as_of.isoformat(), "fired", conds[0], conds,
-                    {"source_ids": list(source_ids), "facts": json.loads(facts)}))
-            else:
-                run.not_evaluable.append(NotEvaluable(rule_id, serial, "not_evaluable", list(missing),
-                                                      {"source_ids": list(source_ids)}))
+        if rules.rules[rule.rule_id].enabled:
+            for row in db.sql(f"SELECT * FROM ({rule.sql(rules, as_of)}) ORDER BY 1, 2"):
+                _add(run, rules, rule.rule_id, models, row)
     run.triggers.sort(key=lambda t: (t.serial, t.rule_id))
     run.not_evaluable.sort(key=lambda t: (t.serial, t.rule_id))
+    run.suppressed.sort(key=lambda t: (t.serial, t.rule_id))
     return run
+
+
+def _add(run: TriggerRun, rules: RulesFile, rule_id: str, models: dict[str, str], row: tuple[Any, ...]) -> None:
+    """File one row of a rule's query: a fired trigger, a data gap, or a trigger held back by a record."""
+    serial, status, conditions, missing, source_ids, facts = row
+    if status != "fired" and status not in SUPPRESSED:
+        run.not_evaluable.append(NotEvaluable(rule_id, serial, "not_evaluable", list(missing),
+                                              {"source_ids": list(source_ids)}))
+        return
+    entry, conds, found = rules.rules[rule_id], json.loads(conditions), json.loads(facts)
+    evidence = {"source_ids": list(source_ids), "facts": found}
+    if status in SUPPRESSED:
+        evidence["suppressed_by"] = found.pop("suppressed_by")
+    trigger = Trigger(f"{rule_id}:{serial}", rule_id, entry.version, rules.version, entry.campaign, serial,
+                      models.get(serial), run.as_of.isoformat(), status, conds[0], conds, evidence)
+    (run.suppressed if status in SUPPRESSED else run.triggers).append(trigger)

@@ -26,6 +26,11 @@ SCHEMA = pa.schema(
      ("resolved_on", pa.date32()), ("data", pa.string())]
 )
 COLUMNS = SCHEMA.names
+# Covered triggers (a machine under a maintenance or full-service contract) become tasks for the service team in
+# their own channel: no offer, not in the reps' pipeline unless asked for by channel.
+SCHEDULING = "scheduling"
+SCHEDULING_CAMPAIGN = "maintenance under contract: schedule the visit"
+SERVICE_TEAM = "service_team"
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,18 @@ def _offers(db: MachineFile) -> list[dict[str, Any]]:
     return [dict(zip(keys, r)) for r in rows]
 
 
-def _fitting(offers: list[dict[str, Any]], rule_id: str, model: str | None) -> dict[str, Any] | None:
+def _answers(trig: Trigger) -> tuple[str, ...]:
+    """What a catalogue offer may list to answer a trigger: its rule, and for a lead from a service note also
+    'note_lead:<offer kind>' of the latest lead (so a wear-parts kit answers a parts-kit lead, not every lead)."""
+    leads = (trig.evidence.get("facts") or {}).get("leads") or []
+    return (trig.rule_id, *(f"{trig.rule_id}:{lead.get('offer')}" for lead in leads[:1]))
+
+
+def _fitting(offers: list[dict[str, Any]], trig: Trigger, model: str | None) -> dict[str, Any] | None:
+    keys = _answers(trig)
     for offer in offers:
-        if rule_id in (offer["triggers"] or []) and (not offer["models"] or model in offer["models"]):
-            return {k: offer[k] for k in ("offer_id", "name", "price", "currency")} | {"rule_id": rule_id}
+        if set(keys) & set(offer["triggers"] or []) and (not offer["models"] or model in offer["models"]):
+            return {k: offer[k] for k in ("offer_id", "name", "price", "currency")} | {"rule_id": trig.rule_id}
     return None
 
 
@@ -69,7 +82,7 @@ def build(db: MachineFile, rules: RulesFile, run: TriggerRun) -> list[Opportunit
         triggers = sorted(triggers, key=lambda t: order[t.rule_id])
         primary = triggers[0]
         ctx = context[serial]
-        fitting = [o for o in (_fitting(offers, t.rule_id, ctx["model"]) for t in triggers) if o]
+        fitting = [o for o in (_fitting(offers, t, ctx["model"]) for t in triggers) if o]
         lead_offer = next((o for o in fitting if o["rule_id"] == primary.rule_id), None)
         priority, factors = score(rules, ctx, primary)
         routing = route(rules, ctx, priority, lead_offer["price"] if lead_offer else None)
@@ -78,7 +91,28 @@ def build(db: MachineFile, rules: RulesFile, run: TriggerRun) -> list[Opportunit
             ctx["territory"], primary.campaign, primary.rule_id, [t.campaign for t in triggers[1:]],
             [t.rule_id for t in triggers], priority, factors, routing["owner_role"], routing["owner"],
             routing["channel"], fitting, run.as_of.isoformat(), triggers))
+    result += _scheduling(rules, run, context)
     result.sort(key=lambda o: (-o.priority, o.id))
+    return result
+
+
+def _scheduling(rules: RulesFile, run: TriggerRun, context: dict[str, dict[str, Any]]) -> list[Opportunity]:
+    """One scheduling task per machine with covered triggers: the service team plans the visit the contract owes."""
+    by_machine: dict[str, list[Trigger]] = {}
+    for trig in run.suppressed:
+        if trig.status == "covered":
+            by_machine.setdefault(trig.serial, []).append(trig)
+    order = {rule: i for i, rule in enumerate(rules.campaign_order)}
+    result = []
+    for serial, triggers in sorted(by_machine.items()):
+        triggers = sorted(triggers, key=lambda t: order[t.rule_id])
+        primary, ctx = triggers[0], context[serial]
+        priority, factors = score(rules, ctx, primary)
+        owner = f"service team ({ctx['territory'] or 'unknown territory'})"
+        result.append(Opportunity(
+            opportunity_id(serial, f"{primary.rule_id}/{SCHEDULING}"), serial, ctx["model"], ctx["customer_id"],
+            ctx["customer"], ctx["territory"], SCHEDULING_CAMPAIGN, primary.rule_id, [], [t.rule_id for t in triggers],
+            priority, factors, SERVICE_TEAM, owner, SCHEDULING, [], run.as_of.isoformat(), triggers))
     return result
 
 
@@ -132,10 +166,12 @@ def insert_lead_opportunity(
 
 
 def list_opportunities(
-    db: MachineFile, territory: str | None = None, owner: str | None = None, include_closed: bool = False
+    db: MachineFile, territory: str | None = None, owner: str | None = None, include_closed: bool = False,
+    channel: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Stored opportunities, best first."""
-    where, params = [], []
+    """Stored opportunities, best first: the sales pipeline, or only one channel (e.g. 'scheduling') when given."""
+    where = ["channel = ?" if channel else f"coalesce(channel, '') <> '{SCHEDULING}'"]
+    params: list[Any] = [channel] if channel else []
     if not include_closed:
         where.append("(trigger_state IN ('active', 'lead') OR status = 'in_progress') AND status NOT IN ('won', 'lost', 'dismissed')")
     if territory:

@@ -6,6 +6,8 @@ from typing import Any
 
 from sdi.triggers.service import StageResult
 
+ROLE_TAGS = {"technician": " (tech)", "sales_rep": " (rep)"}  # a service-team owner names itself
+
 
 def _value(cond: dict[str, Any]) -> str:
     unit = f" {cond['unit']}" if cond.get("unit") else ""
@@ -16,9 +18,10 @@ def render_run(result: StageResult, examples: int = 2) -> str:
     """Counts per rule with an example trigger each, and what happened to opportunities."""
     run = result.run
     lines = [f"Triggers as of {run.as_of} over {run.machines:,} machines (rules file {run.rules_version})", ""]
-    lines.append(f"  {'rule':<18} {'fired':>7} {'not evaluable':>14}  campaign")
+    lines.append(f"  {'rule':<18} {'fired':>7} {'not evaluable':>14} {'held back':>10}  campaign")
     for rule_id, c in run.counts().items():
-        lines.append(f"  {rule_id:<18} {c['fired']:>7,} {c['not_evaluable']:>14,}  {result.rules.rules[rule_id].campaign}")
+        lines.append(f"  {rule_id:<18} {c['fired']:>7,} {c['not_evaluable']:>14,} {c['suppressed']:>10,}  "
+                     f"{result.rules.rules[rule_id].campaign}")
     lines.append("")
     shown: dict[str, int] = {}
     for trig in run.triggers:
@@ -36,6 +39,21 @@ def render_run(result: StageResult, examples: int = 2) -> str:
     return "\n".join(lines)
 
 
+def render_suppressed(result: StageResult) -> str:
+    """Triggers held back (resolved or covered), each with the record that did it and why."""
+    run = result.run
+    if not run.suppressed:
+        return f"No triggers held back as of {run.as_of}."
+    lines = [f"{len(run.suppressed):,} triggers held back as of {run.as_of} (resolved or covered by a record):", ""]
+    for trig in run.suppressed:
+        for by in trig.evidence["suppressed_by"]:
+            lines.append(f"  {trig.serial:<16} {trig.rule_id:<16} {trig.status:<8} {by['source_id']} "
+                         f"({by['date']}): {by['reason']}")
+    lines += ["", "What resolves each rule:"]
+    lines += [f"  {r.rule_id}: {r.resolution or '(not stated)'}" for r in result.rules.registered]
+    return "\n".join(lines)
+
+
 def render_opportunities(items: list[dict[str, Any]], limit: int) -> str:
     """One line per opportunity, best first."""
     if not items:
@@ -44,7 +62,7 @@ def render_opportunities(items: list[dict[str, Any]], limit: int) -> str:
     lines.append(f"  {'id':<14} {'prio':>5} {'serial':<16} {'territory':<10} {'owner':<24} {'channel':<14} {'status':<11} campaign (+linked)")
     for o in items[:limit]:
         linked = f" (+{', '.join(o['linked_campaigns'])})" if o["linked_campaigns"] else ""
-        who = o["owner"] + (" (tech)" if o["owner_role"] == "technician" else " (rep)")
+        who = o["owner"] + ROLE_TAGS.get(o["owner_role"], "")
         lines.append(
             f"  {o['id']:<14} {o['priority']:>5.1f} {o['serial']:<16} {str(o['territory'])[:10]:<10} "
             f"{who[:24]:<24} {o['channel']:<14} {o['status']:<11} {o['campaign']}{linked}"

@@ -12,7 +12,7 @@ import pytest
 from connectors.ingest import ingest
 from sdi.models import ENTITIES
 from sdi.store import MachineFile
-from sdi.triggers.engine import detect
+from sdi.triggers.engine import TriggerRun, detect
 from sdi.triggers.rules import RULE_IDS, SHIPPED, RulesFile, load_rules, lookup
 from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE
 from sdi.triggers.rules.registry import HELPERS
@@ -21,6 +21,8 @@ from tests.contracts.rule_cases import AS_OF, EXAMPLE, case_files, rules_with_ex
 
 SHIPPED_RULES_TEXT = (Path(__file__).resolve().parents[2] / "sdi" / "rules.yaml").read_text(encoding="utf-8")
 RULES_UNDER_CONTRACT = [*RULE_IDS, "hydraulic_oil_age"]
+DECLARE_RESOLUTION = ("contract_renewal", "warranty_sla", "modernization", "retrofit_age", "maintenance_due",
+                      "error_pattern", "wear", "parts_reminder", "end_of_life", "note_lead")
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,7 @@ def test_the_registry_holds_every_rule_module_in_the_shipped_order() -> None:
     modules = {p.stem for p in (Path(__file__).resolve().parents[2] / "sdi" / "triggers" / "rules").glob("*.py")}
     assert set(RULE_IDS) == modules - HELPERS - {"__init__"}
     assert RULE_IDS == ("contract_renewal", "warranty_sla", "modernization", "retrofit_age", "maintenance_due",
-                        "error_pattern", "wear", "parts_reminder", "end_of_life")
+                        "error_pattern", "wear", "parts_reminder", "end_of_life", "note_lead")
     assert all(lookup(r.rule_id) is r and r.origin == f"sdi/triggers/rules/{r.rule_id}.py" for r in SHIPPED)
 
 
@@ -77,6 +79,7 @@ def test_rule_contract(rule_id: str, exports: Exports, with_example: RulesFile, 
     assert NEAR_MISS not in fired and NEAR_MISS not in gaps, f"{rule_id}: the near miss fired or was not evaluable"
     assert MISSING not in fired
     assert gaps.get(MISSING, {}).get("missing") == case.missing
+    _check_suppressed(exports.db, rule_id, run, case.suppressed, set(fired))
 
     assert detect(exports.db, rules, AS_OF).to_json() == run.to_json()
     fresh = MachineFile(tmp_path / "again.duckdb")
@@ -87,3 +90,21 @@ def test_rule_contract(rule_id: str, exports: Exports, with_example: RulesFile, 
     assert all(s.endswith(" [T1].") and len(s) > 20 for s in sentences(rule, positive))
     assert 0 <= rule.urgency(positive) <= 1
     assert rule.query_words.strip()
+    # the rules that came with resolution and coverage (issue 12); a newer rule should join them
+    if rule_id in DECLARE_RESOLUTION:
+        assert rule.resolution.strip(), f"{rule.origin}: say what resolves its triggers, or why nothing does"
+
+
+def _check_suppressed(db: MachineFile, rule_id: str, run: TriggerRun, planted: dict[str, tuple[str, str]],
+                      fired: set[str]) -> None:
+    """Exactly the planted machines are held back, each by its planted record, which is cited and real."""
+    held = {t["serial"]: t for t in run.suppressed if t["rule_id"] == rule_id}
+    assert set(held) == set(planted), f"{rule_id}: suppressed {sorted(held)}, planted {sorted(planted)}"
+    assert not fired & set(held)
+    for serial, (status, source_id) in planted.items():
+        trigger = held[serial]
+        assert trigger["status"] == status
+        assert [b["source_id"] for b in trigger["evidence"]["suppressed_by"]] == [source_id]
+        assert all(b["date"] <= AS_OF.isoformat() and b["reason"] for b in trigger["evidence"]["suppressed_by"])
+        assert source_id in trigger["evidence"]["source_ids"]
+        assert all(_resolves(db, i) for i in trigger["evidence"]["source_ids"])

@@ -136,6 +136,9 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
      {"sales_rep": 403, "technician": 403, "compliance": 403, "admin": 201}),
     ("DELETE", "/api/users/{victim_made}", None, {"sales_rep": 403, "technician": 403, "compliance": 403, "admin": 200}),
     ("POST", "/api/admin/triggers", None, {"sales_rep": 403, "technician": 403, "compliance": 403, "admin": 200}),
+    ("GET", "/api/admin/triggers/suppressed", None, {"sales_rep": 403, "technician": 403, "compliance": 403, "admin": 200}),
+    ("GET", "/api/opportunities?channel=scheduling", None,
+     {"sales_rep": 403, "technician": 200, "compliance": 403, "admin": 200}),
     ("POST", "/api/admin/ingest", {"mapping": "{mapping}", "run_triggers": False},
      {"sales_rep": 403, "technician": 403, "compliance": 403, "admin": 200}),
 ]
@@ -279,3 +282,16 @@ def test_malformed_requests_get_4xx_with_a_message(world: World) -> None:
         assert r.json().get("detail"), r.text
     raw = c.post("/api/leads", headers={**h, "Content-Type": "application/json"}, content=b"{not json")
     assert raw.status_code == 422
+
+
+def test_admins_see_held_back_triggers_and_scheduling_tasks_stay_out_of_the_pipeline(world: World) -> None:
+    admin = world.people.headers("admin")
+    held = world.client.get("/api/admin/triggers/suppressed", headers=admin).json()
+    assert held["total"] == len(held["items"]) > 0 and set(held["resolution"]) >= {"error_pattern", "maintenance_due"}
+    assert all(t["status"] in ("resolved", "covered") and t["evidence"]["suppressed_by"] for t in held["items"])
+    covered = {t["serial"] for t in held["items"] if t["status"] == "covered"}
+    tasks = world.client.get("/api/opportunities", headers=admin, params={"channel": "scheduling", "limit": 500}).json()
+    assert {o["serial"] for o in tasks["items"]} == covered and all(o["offers"] == [] for o in tasks["items"])
+    pipeline = world.client.get("/api/opportunities", headers=admin, params={"limit": 500}).json()["items"]
+    assert not {o["id"] for o in pipeline} & {o["id"] for o in tasks["items"]}
+    assert all(o["channel"] != "scheduling" for o in pipeline)

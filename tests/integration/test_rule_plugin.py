@@ -55,7 +55,7 @@ def test_the_plugin_rule_fires_with_its_evidence_and_the_near_miss_does_not(home
     assert trigger["evidence"]["facts"]["last_oil_change"] == "2025-12-12"
     gaps = {t["serial"]: t["missing"] for t in run["not_evaluable"] if t["rule_id"] == "hydraulic_oil_age"}
     assert gaps == {"MISS": ["service_record (oil change)"]}
-    assert run["counts"]["hydraulic_oil_age"] == {"fired": 1, "not_evaluable": 1}
+    assert run["counts"]["hydraulic_oil_age"] == {"fired": 1, "not_evaluable": 1, "suppressed": 0}
     # Opportunities, priority and the text listing take the new rule like any shipped one.
     opportunities = json.loads(sdi(home, sdi_env, "opportunities", "--json").stdout)
     mine = next(o for o in opportunities if o["serial"] == "POS")

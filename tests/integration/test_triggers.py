@@ -42,6 +42,7 @@ EXPECTED_NOT_EVALUABLE = {
     "wear": {"X-TEL": ["telemetry.vibration (trend window)"]},
     "parts_reminder": {"X-PR": ["parts_order.date or machine.install_date"]},
     "end_of_life": {"X-EOL": ["model (catalog entry)"]},
+    "note_lead": {"X-MD": ["service_record.text (no service notes on file)"]},
 }
 
 
@@ -83,7 +84,7 @@ def test_evidence_lets_a_reviewer_recompute_the_trigger(base: MachineFile) -> No
     assert renewal["evidence"]["source_ids"] == ["contract:K1"]
     end = base.scalar("SELECT end_date FROM contracts WHERE source_id = 'contract:K1'")
     assert (end - AS_OF).days == renewal["condition"]["value"]
-    assert renewal["rule_version"] == 1 and renewal["rules_file_version"] == "2026.11.1" and renewal["as_of"] == "2026-06-30"
+    assert renewal["rule_version"] == 2 and renewal["rules_file_version"] == "2026.11.2" and renewal["as_of"] == "2026-06-30"
     due = by_id["maintenance_due:F-MD"]
     ids = due["evidence"]["source_ids"]
     assert ids[0] == "service_record:R-F-MD"
@@ -130,10 +131,10 @@ def test_thresholds_and_per_model_overrides_come_from_the_rules_file(base: Machi
 @pytest.mark.parametrize(
     "change,line,words",
     [
-        (("threshold: 7.1", "threshold: -1"), 36, "threshold"),
-        (("days: 90, contract_types", "days: 90, colour: 3, contract_types"), 9, "colour"),
-        (("models: {}", "models:\n  TL:\n    wear: {threshold: high}"), 49, "threshold"),
-        (("campaign_order: [contract_renewal, ", "campaign_order: ["), 50, "campaign_order"),
+        (("threshold: 7.1", "threshold: -1"), 40, "threshold"),
+        (("days: 90, contract_types", "days: 90, colour: 3, contract_types"), 10, "colour"),
+        (("models: {}", "models:\n  TL:\n    wear: {threshold: high}"), 58, "threshold"),
+        (("campaign_order: [contract_renewal, ", "campaign_order: ["), 59, "campaign_order"),
         (("  end_of_life:\n    version: 1", "  end_of_life:\n    version: [1"), None, "not valid YAML"),
     ],
 )

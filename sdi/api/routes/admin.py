@@ -31,6 +31,19 @@ def rerun_triggers(user: Admin, db: Db, state: State) -> dict[str, Any]:
     return out
 
 
+@router.get("/triggers/suppressed")
+def suppressed_triggers(user: Admin, db: Db, state: State, rule: str | None = None) -> dict[str, Any]:
+    """Triggers held back at the data's as-of date (resolved or covered), each with the record that did it."""
+    from sdi.triggers.engine import detect
+    from sdi.triggers.rules import load_rules
+
+    rules = load_rules(state.settings.home)
+    run = detect(db, rules, db.data_as_of())
+    items = [t.to_dict() for t in run.suppressed if rule is None or t.rule_id == rule]
+    return {"as_of": run.as_of.isoformat(), "total": len(items), "items": items,
+            "resolution": {r.rule_id: r.resolution for r in rules.registered}}
+
+
 @router.post("/ingest")
 def ingest(body: IngestRequest, user: Admin, db: Db, state: State) -> dict[str, Any]:
     """Import export files through a mapping file on the server, then (by default) re-run detection."""

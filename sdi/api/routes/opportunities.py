@@ -13,11 +13,12 @@ from sdi.api.opportunity_view import OpportunityFilter, facets, get_visible, lis
 from sdi.api.schemas import OpportunityPage, OpportunityPublic, OutcomeCreate, OutcomePublic, StatusUpdate, Text
 from sdi.api.scope import can_see_opportunity, may_act_on
 from sdi.store import MachineFile
-from sdi.triggers.opportunities import set_status
+from sdi.triggers.opportunities import SCHEDULING, set_status
 from sdi.access.users import User
 
 router = APIRouter(prefix="/api/opportunities", tags=["opportunities"])
 Str = Annotated[Text | None, Query(max_length=200)]
+SCHEDULERS = ("technician", "admin")  # who sees the service team's scheduling tasks (technicians: their machines)
 
 
 def _check_may_act(db: Db, user: Writer, opportunity_id: str) -> None:
@@ -37,12 +38,17 @@ def list_opportunities(
     rule: Str = None, serial: Str = None, q: Str = None,
     min_priority: Annotated[float | None, Query(ge=0, le=100)] = None,
     source: Annotated[Literal["trigger", "lead"] | None, Query()] = None,
+    channel: Annotated[Literal["field_visit", "email_sequence", "scheduling"] | None,
+                       Query(description="default: the sales pipeline; scheduling: the service team's tasks")] = None,
     sort: Annotated[Literal["priority", "first_seen", "id"], Query()] = "priority",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
-    """Opportunities in your scope, best first; filter by rule, territory, owner, status, text."""
-    f = OpportunityFilter(state, status_, territory, owner, owner_role, rule, serial, q, min_priority, source, sort, limit, offset)
+    """Opportunities in your scope, best first; filter by rule, territory, owner, status, text, channel."""
+    if channel == SCHEDULING and user.role not in SCHEDULERS:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "scheduling tasks are for the service team and admins")
+    f = OpportunityFilter(state, status_, territory, owner, owner_role, rule, serial, q, min_priority, source, sort,
+                          limit, offset, channel)
     return list_visible(db, user, f)
 
 

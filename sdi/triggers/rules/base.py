@@ -7,7 +7,7 @@ a technician would have written about it, and a tiny planted base that proves it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -36,7 +36,8 @@ class Case:
     `rows` maps an entity (model, customer, machine, contract, telemetry, event, service_record, parts_order) to
     rows in its canonical fields (telemetry long: serial, timestamp, metric, value). Machine POS must fire with
     `field` and `value` as its first condition and exactly `source_ids` as evidence; NEAR must neither fire nor
-    be not evaluable; MISS must be not evaluable, missing exactly `missing`.
+    be not evaluable; MISS must be not evaluable, missing exactly `missing`. Each machine in `suppressed` would
+    fire but is held back: it maps to (status 'resolved' | 'covered', the source id of the record that did it).
     """
 
     rows: Rows
@@ -44,6 +45,7 @@ class Case:
     value: Any
     source_ids: list[str]
     missing: list[str]
+    suppressed: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def low_urgency(trigger: Trigger) -> float:
@@ -63,6 +65,9 @@ class Rule:
     check_on_site: Callable[[Trigger, str], str]  # what a technician should check, citing ref
     talking_point: Callable[[Trigger, str], str]  # an advisor's point for the customer, citing ref
     query_words: str  # what a technician would have written when the situation came up (retrieval)
+    # What resolves a trigger of this rule (its query then returns status 'resolved' or 'covered' with a
+    # `suppressed_by` list in its facts), or why nothing does. Shown to admins next to suppressed triggers.
+    resolution: str = ""
     urgency: Callable[[Trigger], float] = low_urgency
     contract_case: Callable[[date], Case] | None = None
     order: int = 1000

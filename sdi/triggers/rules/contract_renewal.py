@@ -35,21 +35,32 @@ def talking_point(t: Trigger, ref: str) -> str:
 
 
 def contract_case(as_of: date) -> Case:
-    """K1 ends in 28 days (inside 90), K2 in 95 (outside), K3 has no end date."""
+    """K1 ends in 28 days (inside 90), K2 in 95 (outside), K3 has no end date; RES's K4 ends in 20 days but the
+    newer K5 started 10 days ago; POS's renewal K7 starts only after as-of, and SOON's newer K9 ends inside the
+    window too, so neither is resolved."""
 
-    def contract(contract_id: str, serial: str, end: date | None) -> dict[str, Any]:
+    def contract(contract_id: str, serial: str, end: date | None, start: int = -300) -> dict[str, Any]:
         return {"contract_id": contract_id, "serial": serial, "type": "maintenance",
-                "start_date": as_of - timedelta(days=300), "end_date": end}
+                "start_date": as_of + timedelta(days=start), "end_date": end}
 
     return Case(
-        rows={"machine": [{"serial": s, "model": "TL"} for s in (POSITIVE, NEAR_MISS, MISSING)],
+        rows={"machine": [{"serial": s, "model": "TL"} for s in (POSITIVE, NEAR_MISS, MISSING, "RES", "SOON")],
               "contract": [contract("K1", POSITIVE, as_of + timedelta(days=28)),
-                           contract("K2", NEAR_MISS, as_of + timedelta(days=95)), contract("K3", MISSING, None)]},
-        field="contract.end_date - as_of", value=28, source_ids=["contract:K1"], missing=["contract.end_date"])
+                           contract("K2", NEAR_MISS, as_of + timedelta(days=95)), contract("K3", MISSING, None),
+                           contract("K4", "RES", as_of + timedelta(days=20)),
+                           contract("K5", "RES", as_of + timedelta(days=400), start=-10),
+                           contract("K7", POSITIVE, as_of + timedelta(days=400), start=29),
+                           contract("K8", "SOON", as_of + timedelta(days=20)),
+                           contract("K9", "SOON", as_of + timedelta(days=50), start=-5)]},
+        field="contract.end_date - as_of", value=28, source_ids=["contract:K1"], missing=["contract.end_date"],
+        suppressed={"RES": ("resolved", "contract:K5")})
 
 
 RULE = Rule(
     rule_id="contract_renewal", order=10, params=ContractParams, sql=sql, urgency=window_urgency,
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
+    resolution=("a newer maintenance or full-service contract of the machine, started on or before as-of and "
+                "running past the renewal window (resolved); a renewal starting after as-of does not count yet "
+                "(contracts carry no signing date, so a later start could be a later signature)"),
     query_words="maintenance contract service agreement", contract_case=contract_case,
 )

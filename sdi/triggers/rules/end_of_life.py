@@ -93,5 +93,7 @@ def contract_case(as_of: date) -> Case:
 RULE = Rule(
     rule_id="end_of_life", order=90, params=EndOfLifeParams, sql=sql, urgency=urgency,
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
+    resolution=("covered by construction: an active service contract (active_contract_types) is part of the "
+                "condition, so a covered machine never fires; decommissioning takes the machine out of the base"),
     query_words="end of life successor trade-in replacement", contract_case=contract_case,
 )

@@ -10,7 +10,7 @@ from pydantic import Field
 from sdi.format import fmt
 from sdi.triggers.facts import d
 from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, condition, facts
-from sdi.triggers.rules.sqlparts import NO_CONDITIONS, NO_FACTS, Params, cond
+from sdi.triggers.rules.sqlparts import NO_CONDITIONS, NO_FACTS, Params, cond, suppressed_by
 
 if TYPE_CHECKING:
     from sdi.triggers.rules.file import RulesFile
@@ -21,13 +21,54 @@ class ErrorPatternParams(RuleParams):
     min_count: int = Field(ge=2)
     critical_severities: list[str]
     event_kinds: list[str] = Field(min_length=1)
+    resolving_record_types: list[str] = Field(default_factory=lambda: ["repair", "replacement"])
+
+
+# Words of an event description too generic to tell which part a repair note is about.
+GENERIC_WORDS = ("failure", "fault", "error", "detected", "position", "pressure", "signal", "exceeded", "timeout",
+                 "during", "cycle", "deviation", "interrupted", "released", "stopped", "pressed")
+
+
+def _component_words(description: str) -> str:
+    """The description's words that can name a part: five letters or more, not generic."""
+    generic = "list_value(" + ", ".join(f"'{w}'" for w in GENERIC_WORDS) + ")"
+    return (f"list_filter(regexp_split_to_array(lower(coalesce({description}, '')), '[^a-z0-9]+'), "
+            f"lambda x: length(x) >= 5 AND NOT list_contains({generic}, x))")
+
+
+def _fixes(p: Params, as_of: date) -> str:
+    """Per fired code: the repair/replacement on or after the day of its last event (same day only when it names
+    the code or a part), preferring one whose text names the code, then a part; then the earliest."""
+    return f"""
+    cand AS (
+        SELECT h.serial, h.code, s.record_id, s.date, CAST(h.last_ts AS DATE) AS event_day,
+               contains(upper(s.text), upper(h.code)) AS names_code,
+               list_filter({_component_words('h.description')}, lambda x: contains(lower(s.text), x)) AS words
+        FROM hits h JOIN service_records s ON s.serial = h.serial
+        WHERE list_contains({p('resolving_record_types')}, s.type) AND s.date <= {d(as_of)}
+          AND s.date >= CAST(h.last_ts AS DATE)),
+    fix AS (
+        SELECT serial, code, record_id, date,
+               CASE WHEN names_code THEN 'names ' || code
+                    WHEN len(words) > 0 THEN 'names the component (' || words[1] || ')'
+                    ELSE 'any repair after the last event' END AS reason
+        FROM cand WHERE date > event_day OR names_code OR len(words) > 0
+        QUALIFY row_number() OVER (PARTITION BY serial, code
+                                   ORDER BY NOT names_code, len(words) = 0, date, record_id) = 1)"""
+
+
+def _conditions() -> str:
+    return f"""to_json(list(CASE WHEN n >= min_count
+                   THEN {cond("count(events with code) in window", '>=', 'min_count', 'n', 'events')}
+                   ELSE {cond('event.severity', 'in', 'crit', "'critical'")} END ORDER BY code))"""
 
 
 def sql(rules: RulesFile, as_of: date) -> str:
     p = Params(rules, "error_pattern")
+    by = suppressed_by("'service_record:' || fix_id", "fix_date", "reason")
     return f"""
     WITH w AS (
-        SELECT b.serial, b.model, e.event_id, e.code, e.severity, e.timestamp,
+        SELECT b.serial, b.model, e.event_id, e.code, e.severity, e.timestamp, e.description,
                {p('min_count')} AS min_count, {p('critical_severities')} AS crit, {p('window_days')} AS win
         FROM _base b JOIN events e ON e.serial = b.serial
         WHERE list_contains({p('event_kinds')}, e.kind) AND e.timestamp < {d(as_of)} + INTERVAL 1 DAY
@@ -35,16 +76,24 @@ def sql(rules: RulesFile, as_of: date) -> str:
     per_code AS (
         SELECT serial, code, count(*) AS n, any_value(min_count) AS min_count, any_value(crit) AS crit,
                any_value(win) AS win, bool_or(list_contains(crit, severity)) AS critical,
+               max(timestamp) AS last_ts, arg_max(description, (timestamp, event_id)) AS description,
                list_sort(list('event:' || event_id)) AS ids
         FROM w GROUP BY serial, code),
-    hits AS (SELECT * FROM per_code WHERE critical OR n >= min_count)
-    SELECT serial, 'fired',
-           to_json(list(CASE WHEN n >= min_count
-                   THEN {cond("count(events with code) in window", '>=', 'min_count', 'n', 'events')}
-                   ELSE {cond('event.severity', 'in', 'crit', "'critical'")} END ORDER BY code)),
+    hits AS (SELECT * FROM per_code WHERE critical OR n >= min_count),
+    {_fixes(p, as_of)},
+    coded AS (
+        SELECT hits.*, fix.record_id AS fix_id, fix.date AS fix_date, fix.reason
+        FROM hits LEFT JOIN fix USING (serial, code))
+    SELECT serial, 'fired', {_conditions()},
            CAST([] AS VARCHAR[]), list_sort(flatten(list(ids))),
            json_object('codes', list(code ORDER BY code), 'window_days', any_value(win))
-    FROM hits GROUP BY serial
+    FROM coded WHERE fix_id IS NULL GROUP BY serial
+    UNION ALL
+    SELECT serial, 'resolved', {_conditions()},
+           CAST([] AS VARCHAR[]), list_sort(list_distinct(flatten(list(list_append(ids, 'service_record:' || fix_id))))),
+           json_object('codes', list(code ORDER BY code), 'window_days', any_value(win),
+                       'suppressed_by', list(json_merge_patch({by}, json_object('code', code)) ORDER BY code))
+    FROM coded WHERE fix_id IS NOT NULL GROUP BY serial
     UNION ALL
     SELECT b.serial, 'not_evaluable', {NO_CONDITIONS}, list_value('events / telemetry (no connection)'),
            CAST([] AS VARCHAR[]), {NO_FACTS}
@@ -82,21 +131,33 @@ def talking_point(t: Trigger, ref: str) -> str:
 
 def contract_case(as_of: date) -> Case:
     """POS logged E-417 three times in 30 days, NEAR twice in the window (a third is older); MISS has no
-    connection at all."""
+    connection at all. RES had the same three, then a repair naming E-417; ANY a repair naming nothing after its
+    last event. POS's own repair is older than its last event, and its repair naming E-417 is dated after as-of."""
     events = [("E1", POSITIVE, 1), ("E2", POSITIVE, 10), ("E3", POSITIVE, 20),
-              ("N1", NEAR_MISS, 5), ("N2", NEAR_MISS, 25), ("N3", NEAR_MISS, 40)]
+              ("N1", NEAR_MISS, 5), ("N2", NEAR_MISS, 25), ("N3", NEAR_MISS, 40),
+              ("R1", "RES", 5), ("R2", "RES", 10), ("R3", "RES", 20),
+              ("A1", "ANY", 5), ("A2", "ANY", 10), ("A3", "ANY", 20)]
+    repairs = [("S1", "RES", 3, "Replaced pressure sensor after E-417, pressure ok"), ("S2", "RES", 2, "E-417 again"),
+               ("S3", "ANY", 2, "Tightened fittings, test run ok"), ("S4", POSITIVE, 5, "Repaired E-417 leak"),
+               ("S5", POSITIVE, -3, "Repaired E-417 leak")]
     return Case(
         rows={
-            "machine": [{"serial": s, "model": "TL"} for s in (POSITIVE, NEAR_MISS, MISSING)],
+            "machine": [{"serial": s, "model": "TL"} for s in (POSITIVE, NEAR_MISS, MISSING, "RES", "ANY")],
             "event": [{"event_id": i, "serial": s, "timestamp": datetime.combine(as_of - timedelta(days=days), time(10)),
                        "kind": "error", "code": "E-417", "severity": "warning"} for i, s, days in events],
+            "service_record": [{"record_id": i, "serial": s, "date": as_of - timedelta(days=days), "type": "repair",
+                                "text": text} for i, s, days, text in repairs],
         },
         field="count(events with code) in window", value=3, source_ids=["event:E1", "event:E2", "event:E3"],
-        missing=["events / telemetry (no connection)"])
+        missing=["events / telemetry (no connection)"],
+        suppressed={"RES": ("resolved", "service_record:S1"), "ANY": ("resolved", "service_record:S3")})
 
 
 RULE = Rule(
     rule_id="error_pattern", order=60, params=ErrorPatternParams, sql=sql, urgency=urgency,
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
+    resolution=("a repair or replacement record on or after the day of the code's last event, dated on or before "
+                "as-of, preferring one that names the code, then one that names a part from the event's "
+                "description; failing those, any repair after the last event's day (resolved, per code)"),
     query_words="alarm error repair fault found", contract_case=contract_case,
 )

@@ -11,7 +11,7 @@ from pydantic import Field
 from sdi.format import fmt
 from sdi.triggers.facts import d
 from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, facts
-from sdi.triggers.rules.sqlparts import NO_CONDITIONS, NO_FACTS, Params, cond, model_join
+from sdi.triggers.rules.sqlparts import NO_CONDITIONS, NO_FACTS, Params, cond, model_join, suppressed_by
 
 if TYPE_CHECKING:
     from sdi.triggers.rules.file import RulesFile
@@ -20,6 +20,19 @@ if TYPE_CHECKING:
 class MaintenanceParams(RuleParams):
     interval_hours: float | None = Field(None, gt=0)
     metric: str
+    covered_by: list[str] = Field(default_factory=lambda: ["maintenance", "full_service"])
+
+
+def _cover(p: Params, as_of: date) -> str:
+    """Per machine: the active contract of a covered_by type that runs longest (maintenance is then a service task)."""
+    return f"""
+    cover AS (
+        SELECT b.serial, arg_max(c.contract_id, (c.end_date, c.contract_id)) AS contract_id,
+               arg_max(c.start_date, (c.end_date, c.contract_id)) AS start_date, max(c.end_date) AS end_date
+        FROM _base b JOIN contracts c ON c.serial = b.serial
+        WHERE list_contains({p('covered_by')}, c.type) AND coalesce(c.start_date, {d(as_of)}) <= {d(as_of)}
+          AND c.end_date >= {d(as_of)} AND coalesce(c.status, '') <> 'cancelled'
+        GROUP BY b.serial)"""
 
 
 def sql(rules: RulesFile, as_of: date) -> str:
@@ -48,17 +61,27 @@ def sql(rules: RulesFile, as_of: date) -> str:
                coalesce({p('interval_hours')}, md.maintenance_interval_hours) AS interval_hours,
                {p('metric')} AS metric
         FROM _base b LEFT JOIN lm USING (serial) LEFT JOIN hours USING (serial)
-        LEFT JOIN models md ON md.model = b.model)
-    SELECT serial, 'fired',
+        LEFT JOIN models md ON md.model = b.model),
+    due AS (
+        SELECT x.*,
+               list_value('service_record:' || record_id, 'model:' || model,
+                          'telemetry:' || serial || '/' || metric || '@' || strftime(ref_ts, '%Y-%m-%dT%H:%M:%S'),
+                          'telemetry:' || serial || '/' || metric || '@' || strftime(now_ts, '%Y-%m-%dT%H:%M:%S')) AS ids,
+               json_object('last_maintenance', mdate, 'hours_at_reference', ref_hours, 'hours_at_as_of', now_hours,
+                           'reference_is_first_reading_after_maintenance', lower_bound) AS found
+        FROM x WHERE record_id IS NOT NULL AND now_hours IS NOT NULL AND ref_hours IS NOT NULL
+          AND interval_hours IS NOT NULL AND now_hours - ref_hours >= interval_hours),
+    {_cover(p, as_of)}
+    SELECT due.serial, CASE WHEN cover.contract_id IS NULL THEN 'fired' ELSE 'covered' END,
            to_json(list_value({cond('operating_hours(as_of) - operating_hours(last maintenance)', '>=', 'interval_hours', 'round(now_hours - ref_hours, 1)', 'hours')})),
            CAST([] AS VARCHAR[]),
-           list_value('service_record:' || record_id, 'model:' || model,
-                      'telemetry:' || serial || '/' || metric || '@' || strftime(ref_ts, '%Y-%m-%dT%H:%M:%S'),
-                      'telemetry:' || serial || '/' || metric || '@' || strftime(now_ts, '%Y-%m-%dT%H:%M:%S')),
-           json_object('last_maintenance', mdate, 'hours_at_reference', ref_hours, 'hours_at_as_of', now_hours,
-                       'reference_is_first_reading_after_maintenance', lower_bound)
-    FROM x WHERE record_id IS NOT NULL AND now_hours IS NOT NULL AND ref_hours IS NOT NULL
-      AND interval_hours IS NOT NULL AND now_hours - ref_hours >= interval_hours
+           CASE WHEN cover.contract_id IS NULL THEN ids ELSE list_append(ids, 'contract:' || cover.contract_id) END,
+           CASE WHEN cover.contract_id IS NULL THEN found
+                ELSE json_merge_patch(found, json_object('suppressed_by', list_value({suppressed_by(
+                    "'contract:' || cover.contract_id", 'cover.start_date',
+                    "'active contract ' || cover.contract_id || ' until ' || cover.end_date")})))
+           END
+    FROM due LEFT JOIN cover USING (serial)
     UNION ALL
     SELECT serial, 'not_evaluable', {NO_CONDITIONS},
            list_filter(list_value(
@@ -96,33 +119,47 @@ def talking_point(t: Trigger, ref: str) -> str:
 
 def contract_case(as_of: date) -> Case:
     """Interval 500 h (model catalog). POS ran 600 h since its maintenance 80 days ago, NEAR 400 h; MISS has hours
-    but no maintenance record."""
+    but no maintenance record. COV ran as long as POS but is under maintenance contract K1 (POS's K2 ended
+    yesterday, its K3 starts tomorrow)."""
 
     def at(days: int) -> datetime:
         return datetime.combine(as_of - timedelta(days=days), time())
 
     readings = [(POSITIVE, 90, 1000), (POSITIVE, 80, 1100), (POSITIVE, 1, 1700),
-                (NEAR_MISS, 60, 1000), (NEAR_MISS, 1, 1400), (MISSING, 1, 2000)]
+                (NEAR_MISS, 60, 1000), (NEAR_MISS, 1, 1400), (MISSING, 1, 2000),
+                ("COV", 90, 1000), ("COV", 80, 1100), ("COV", 1, 1700)]
+
+    def contract(contract_id: str, serial: str, start: int, end: int) -> dict[str, object]:
+        return {"contract_id": contract_id, "serial": serial, "type": "maintenance",
+                "start_date": as_of + timedelta(days=start), "end_date": as_of + timedelta(days=end)}
+
     return Case(
         rows={
             "model": [{"model": "TL", "maintenance_interval_hours": 500}],
-            "machine": [{"serial": s, "model": "TL"} for s in (POSITIVE, NEAR_MISS, MISSING)],
+            "machine": [{"serial": s, "model": "TL"} for s in (POSITIVE, NEAR_MISS, MISSING, "COV")],
+            "contract": [contract("K1", "COV", -200, 165), contract("K2", POSITIVE, -300, -1),
+                         contract("K3", POSITIVE, 1, 365)],
             "telemetry": [{"serial": s, "timestamp": at(days), "metric": "operating_hours", "value": v}
                           for s, days, v in readings],
             "service_record": [
                 {"record_id": "R1", "serial": POSITIVE, "date": as_of - timedelta(days=80), "type": "maintenance",
                  "text": "Scheduled maintenance"},
                 {"record_id": "R2", "serial": NEAR_MISS, "date": as_of - timedelta(days=60), "type": "maintenance",
+                 "text": "Scheduled maintenance"},
+                {"record_id": "R3", "serial": "COV", "date": as_of - timedelta(days=80), "type": "maintenance",
                  "text": "Scheduled maintenance"}],
         },
         field="operating_hours(as_of) - operating_hours(last maintenance)", value=600.0,
         source_ids=["service_record:R1", "model:TL", f"telemetry:POS/operating_hours@{at(80).isoformat()}",
                     f"telemetry:POS/operating_hours@{at(1).isoformat()}"],
-        missing=["service_record (type maintenance)"])
+        missing=["service_record (type maintenance)"], suppressed={"COV": ("covered", "contract:K1")})
 
 
 RULE = Rule(
     rule_id="maintenance_due", order=50, params=MaintenanceParams, sql=sql, urgency=urgency,
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
+    resolution=("a later maintenance record resolves it by construction: hours count from the last maintenance "
+                "dated on or before as-of. Under an active contract of a covered_by type it is 'covered': a "
+                "scheduling task for the service team, not a package sale"),
     query_words="maintenance service interval hours", contract_case=contract_case,
 )

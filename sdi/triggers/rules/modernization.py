@@ -105,5 +105,8 @@ def contract_case(as_of: date) -> Case:
 RULE = Rule(
     rule_id="modernization", order=30, params=ModernizationParams, sql=sql,
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
+    resolution=("none: the error rate is re-measured over the window at every run, so a machine that was fixed drops "
+                "out on its own as old events leave the window; a modernisation shows in the machine file only as "
+                "free text, which no record type marks reliably"),
     query_words="retrofit modernization repeated faults errors", contract_case=contract_case,
 )

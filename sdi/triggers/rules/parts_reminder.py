@@ -77,5 +77,7 @@ def contract_case(as_of: date) -> Case:
 RULE = Rule(
     rule_id="parts_reminder", order=80, params=PartsParams, sql=sql,
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
+    resolution=("a later parts order resolves it by construction: months count from the last order dated on or before "
+                "as-of"),
     query_words="wear parts kit spare parts replaced", contract_case=contract_case,
 )

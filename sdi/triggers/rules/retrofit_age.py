@@ -60,5 +60,7 @@ def contract_case(as_of: date) -> Case:
 RULE = Rule(
     rule_id="retrofit_age", order=40, params=AgeParams, sql=sql,
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
+    resolution=("none: age does not go back; a retrofit shows only as free text in a service note, and a machine that "
+                "is replaced is decommissioned, which takes it out of the base"),
     query_words="retrofit old machine control spare parts hard to source", contract_case=contract_case,
 )

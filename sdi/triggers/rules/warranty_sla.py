@@ -35,21 +35,28 @@ def talking_point(t: Trigger, ref: str) -> str:
 
 
 def contract_case(as_of: date) -> Case:
-    """W1 ends in 30 days (inside 60), W2 in 61 (outside), W3 has no end date."""
+    """W1 ends in 30 days (inside 60), W2 in 61 (outside), W3 has no end date; RES's W4 ends in 30 days but its
+    SLA S1 already runs."""
 
     def warranty(contract_id: str, serial: str, end: date | None) -> dict[str, Any]:
         return {"contract_id": contract_id, "serial": serial, "type": "warranty",
                 "start_date": as_of - timedelta(days=700), "end_date": end}
 
     return Case(
-        rows={"machine": [{"serial": s, "model": "TL"} for s in (POSITIVE, NEAR_MISS, MISSING)],
+        rows={"machine": [{"serial": s, "model": "TL"} for s in (POSITIVE, NEAR_MISS, MISSING, "RES")],
               "contract": [warranty("W1", POSITIVE, as_of + timedelta(days=30)),
-                           warranty("W2", NEAR_MISS, as_of + timedelta(days=61)), warranty("W3", MISSING, None)]},
-        field="contract.end_date - as_of", value=30, source_ids=["contract:W1"], missing=["contract.end_date"])
+                           warranty("W2", NEAR_MISS, as_of + timedelta(days=61)), warranty("W3", MISSING, None),
+                           warranty("W4", "RES", as_of + timedelta(days=30)),
+                           {"contract_id": "S1", "serial": "RES", "type": "sla", "start_date": as_of - timedelta(days=5),
+                            "end_date": as_of + timedelta(days=700)}]},
+        field="contract.end_date - as_of", value=30, source_ids=["contract:W1"], missing=["contract.end_date"],
+        suppressed={"RES": ("resolved", "contract:S1")})
 
 
 RULE = Rule(
     rule_id="warranty_sla", order=20, params=ContractParams, sql=sql, urgency=window_urgency,
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
+    resolution=("a service level agreement of the machine (rules file `resolved_by`), started on or before as-of "
+                "and running past the warranty's end (resolved)"),
     query_words="warranty service level agreement", contract_case=contract_case,
 )

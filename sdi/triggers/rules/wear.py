@@ -111,5 +111,7 @@ def contract_case(as_of: date) -> Case:
 RULE = Rule(
     rule_id="wear", order=70, params=WearParams, sql=sql, urgency=urgency,
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
+    resolution=("none: the wear signal itself shows the fix (after a replacement the recent mean falls and the trend "
+                "breaks); a record saying a part was swapped does not prove the vibration is gone"),
     query_words="vibration bearing noise wear", contract_case=contract_case,
 )

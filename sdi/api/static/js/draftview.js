@@ -97,7 +97,9 @@ const DraftView = (() => {
 
   function factNeedles(trig) {
     const facts = (trig.evidence && trig.evidence.facts) || {};
-    const values = Object.values(facts).flat().filter((v) => typeof v === "string" || typeof v === "number");
+    const plain = (v) => typeof v === "string" || typeof v === "number";
+    // A fact may be a list of records (note leads: date, span …): their plain values are needles too.
+    const values = Object.values(facts).flat().flatMap((v) => (v && typeof v === "object" ? Object.values(v) : [v])).filter(plain);
     for (const c of trig.conditions || [trig.condition]) if (c && c.value !== null && c.value !== undefined) values.push(c.value);
     return values;
   }

@@ -1,0 +1,1 @@
+"""The labelled note-leads set and the script that builds it (see LABELLING.md)."""
