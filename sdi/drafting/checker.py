@@ -113,15 +113,3 @@ def check_sentence(sentence: str, sources: dict[str, str], min_support: float = 
         if why:
             return Verdict(False, cites, why)
     return Verdict(True, cites)
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split model output into cited units: one per line, and after a citation that another sentence follows."""
-    out: list[str] = []
-    for line in text.splitlines():
-        line = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", line).strip()
-        if not line:
-            continue
-        parts = re.split(r"(?<=\])\.?\s+(?=[A-Z])", line)
-        out.extend(p.strip() for p in parts if p.strip())
-    return out

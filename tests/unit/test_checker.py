@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sdi.drafting.checker import check_sentence, normalise_number, split_sentences
+from sdi.drafting.checker import check_sentence, normalise_number
 from sdi.drafting.pii import Redactor
 
 SOURCES = {
@@ -39,9 +39,8 @@ def test_unsupported_claims_are_caught() -> None:
     assert not verdict.ok and "not supported" in verdict.reason
 
 
-def test_number_normalisation_and_sentence_split() -> None:
+def test_number_normalisation() -> None:
     assert normalise_number("1,250.50") == "1250.5" and normalise_number("58.0") == "58" and normalise_number("7,5") == "7.5"
-    assert split_sentences("1. First one [T1]. Second one [H1]\n- Third [T2]") == ["First one [T1]", "Second one [H1]", "Third [T2]"]
 
 
 def test_redactor_replaces_contacts_and_restores_them() -> None:
