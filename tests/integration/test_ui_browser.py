@@ -47,6 +47,9 @@ def test_rep_asks_why_and_opens_the_highlighted_source(browser: Browser, site: A
 
     page.goto(f"{srv.url}/ui/opportunity.html?id={opp_id}")
     expect(page.locator("#triggers .trigger").first).to_be_visible()
+    page.click("#ask-form button[type=submit]")  # an empty question says what to do, it does not vanish
+    expect(page.locator("#ask-error")).to_contain_text("Type a question first")
+    assert page.locator(".bubble.question").count() == 0
     page.click("#why")
     expect(page.locator(".bubble.answer .draft-meta")).to_be_visible(timeout=LLM_WAIT_MS)
     audit_id = page.locator(".bubble.answer").first.get_attribute("data-audit-id")

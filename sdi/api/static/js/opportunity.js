@@ -99,6 +99,7 @@
     question.style.flex = "1";
     const askBtn = el("button", { type: "submit", class: "secondary", text: "Ask" });
     const askForm = el("form", { class: "row", id: "ask-form" }, question, askBtn);
+    const askError = el("p", { class: "error", id: "ask-error", role: "alert", hidden: true });
     const busy = (on) => { whyBtn.disabled = on; askBtn.disabled = on; };
 
     async function run(path, body, asked) {
@@ -126,7 +127,8 @@
     askForm.addEventListener("submit", (e) => {
       e.preventDefault();
       const q = question.value.trim();
-      if (!q) return;
+      askError.hidden = !!q;
+      if (!q) { askError.textContent = "Type a question first, e.g. what was repaired last?"; question.focus(); return; }
       question.value = "";
       const body = { question: q };
       if (conversationId) body.conversation_id = conversationId;
@@ -134,6 +136,6 @@
     });
     return el("section", { class: "card no-print" }, el("h2", { text: "Why — and questions" }),
       el("p", { class: "muted", text: "Every sentence cites its source; click a citation to see the exact text." }),
-      whyBtn, transcript, askForm);
+      whyBtn, transcript, askForm, askError);
   }
 })();
