@@ -786,7 +786,11 @@ def _write_service_records(
     records.sort(key=lambda r: (r[0], r[1]))
     keyed = [(r[0], r[1], [f"SR-{k + 1:06d}", *r[1:]]) for k, r in enumerate(records)]
     fixes, manifest["error_pattern"] = _plant_fixes(seed, fleet, customers, events, keyed, asof)
-    rows = [row for _, _, row in sorted(keyed + fixes, key=lambda r: (r[0], r[1]))]
+    held: dict[str, int] = {}
+    for _, serial, _row in keyed + fixes:
+        held[serial] = held.get(serial, 0) + 1
+    leads, manifest["note_lead"] = _plant_note_leads(seed, fleet, customers, held, asof)
+    rows = [row for _, _, row in sorted(keyed + fixes + leads, key=lambda r: (r[0], r[1]))]
     return _write_rows(path, ["record_id", "serial", "date", "type", "technician", "text", "parts", "cost"], rows)
 
 
@@ -831,6 +835,50 @@ def _plant_fixes(
         else:
             still_open.append(case)
     return fixes, {"resolved": resolved, "open": still_open}
+
+
+# Inspection notes with a lead in German (written in DE, AT and CH), with the offer each points to, and notes that
+# look like a lead but are none (declined, not needed): the note_lead rule must find the first and not the second.
+GERMAN_LEADS = (
+    ("Sichtprüfung, Hydraulik dicht. Kd. wünscht Angebot für Wartungsvertrag.", "contract"),
+    ("Inspektion ok. Empfehlung: Retrofit der Steuerung, Ersatzteile schwer zu beschaffen.", "retrofit"),
+    ("Sichtprüfung. Verschleißteile geprüft, KVA folgt für Verschleißteilpaket.", "parts_kit"),
+    ("Inspektion. Kunde möchte Angebot für Generalüberholung der Hydraulik.", "overhaul"),
+)
+NEAR_MISS_NOTES = (
+    "visual insp, all ok. customer declined offer for maintenance contract.",
+    "visual insp, no quote needed, all ok.",
+    "Sichtprüfung ohne Befund. Kunde lehnt Angebot für Wartungsvertrag ab.",
+    "Sichtprüfung ohne Befund, kein Bedarf an Ersatzteilen.",
+)
+LEAD_SHARE, NEAR_MISS_SHARE = 0.02, 0.01
+
+
+def _plant_note_leads(
+    seed: int, fleet: _Fleet, customers: Customers, held: dict[str, int], asof: int,
+) -> tuple[list[tuple[int, str, list[str]]], dict[str, list[dict[str, str]]]]:
+    """Inspection notes in the last 120 days: a German lead on ~2 % of the machines in service in DE, AT and CH, a
+    near miss on ~1 % of the others (only machines with fewer than 10 records: no machine gets more); returns the rows
+    (numbered after every other record) and what was planted."""
+    rng = _pyrng(seed, 13)  # its own stream: the rest of the base stays as it was
+    numbered = sum(held.values())
+    live = [i for i in range(fleet.n) if fleet.status[i] != _DECOM and held.get(fleet.serial[i], 0) < 10]
+    german = [i for i in live if TERRITORIES[customers.territory[fleet.customer[i]]][1] in ("de", "at", "ch")]
+    leads = sorted(rng.sample(german, max(1, round(LEAD_SHARE * len(german))))) if german else []
+    rest = [i for i in live if i not in set(leads)]
+    misses = sorted(rng.sample(rest, max(1, round(NEAR_MISS_SHARE * len(rest))))) if rest else []
+    rows: list[tuple[int, str, list[str]]] = []
+    manifest: dict[str, list[dict[str, str]]] = {"leads": [], "near_misses": []}
+    for kind, chosen in (("leads", leads), ("near_misses", misses)):
+        for i in chosen:
+            day = asof - rng.randint(1, 120)
+            record = f"SR-{numbered + len(rows) + 1:06d}"
+            text, offer = rng.choice(GERMAN_LEADS) if kind == "leads" else (rng.choice(NEAR_MISS_NOTES), "")
+            tech = rng.choice(TECHNICIANS[TERRITORIES[customers.territory[fleet.customer[i]]][0]])
+            rows.append((day, fleet.serial[i], [record, fleet.serial[i], _iso(day), "inspection", tech, text, "",
+                                                  _cost(rng, "inspection", [])]))
+            manifest[kind].append({"serial": fleet.serial[i], "record_id": record, "offer": offer})
+    return rows, manifest
 
 
 def _fix_row(

@@ -159,3 +159,17 @@ def test_a_repair_dated_after_as_of_resolves_nothing(demo: tuple[MachineFile, di
     finally:
         db.execute("UPDATE service_records SET date = ? WHERE record_id = ?", [day, record])
     assert detect(db, rules, as_of).to_json() == original
+
+
+def test_planted_note_leads_are_found_and_near_misses_are_not(run: TriggerRun,
+                                                              demo: tuple[MachineFile, dict[str, Any], date]) -> None:
+    planted = demo[1]["note_lead"]
+    assert planted["leads"] and planted["near_misses"]
+    cited = {(t.serial, lead["source_id"].split(":", 1)[1]): lead["offer"]
+             for t in run.triggers if t.rule_id == "note_lead" for lead in t.evidence["facts"]["leads"]}
+    leads = {(p["serial"], p["record_id"]) for p in planted["leads"]}
+    misses = {(p["serial"], p["record_id"]) for p in planted["near_misses"]}
+    planted_records = leads | misses
+    found = {k for k in cited if k in planted_records}  # the other notes' leads are the labelled set's business
+    assert _precision_recall(found, leads) == (1.0, 1.0)
+    assert all(cited[(p["serial"], p["record_id"])] == p["offer"] for p in planted["leads"])
