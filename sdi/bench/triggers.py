@@ -150,5 +150,5 @@ def run(sizes: list[int], seed: int, workdir: Path, loop_sample: int = 200) -> N
         pandas_text = f"{pandas_s:>10.1f}" if pandas_s else f"{'(skipped)':>10}"
         speed = f"{pandas_s / detect_s:>8.0f}x" if pandas_s else f"{'-':>9}"
         print(f"{size:>9,} {rows:>12,} {bare:>10.3f} {detect_s:>9.3f} {detect_s / bare:>6.1f}x {pandas_text} {speed} {len(result.triggers):>9,}", flush=True)
-    print(f"detect = all 9 rules, set-based, best of 3; bare agg = one GROUP BY over the same telemetry, best of 3;")
+    print(f"detect = all {len(rules.rule_ids)} rules, set-based, best of 3; bare agg = one GROUP BY over the same telemetry, best of 3;")
     print(f"pandas = per-machine filter-and-test loop timed on {loop_sample} machines and scaled to the base (skipped above 20,000).")

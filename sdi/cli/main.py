@@ -15,10 +15,12 @@ from sdi.errors import SdiError
 from sdi.store import MachineFile
 from sdi.progress import Progress
 from sdi.cli import audit as audit_cli
+from sdi.cli.options import parse_date
 from sdi.cli import retrieval as retrieval_cli
 from sdi.cli import serve as serve_cli
 from sdi.cli import models as models_cli
 from sdi.cli import check as check_cli
+from sdi.cli import backtest as backtest_cli
 
 app = typer.Typer(
     help="SDI — Service Decision Intelligence: find the machines in your installed base that need service now.",
@@ -46,12 +48,7 @@ def open_db(settings: Settings | None = None) -> MachineFile:
 
 
 def _as_of(value: str | None, db: MachineFile) -> date:
-    if value is None:
-        return db.data_as_of()
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise SdiError(f"--as-of {value!r} is not a date", "use YYYY-MM-DD, e.g. --as-of 2026-11-01") from exc
+    return parse_date(value, "--as-of") or db.data_as_of()
 
 
 def _print_json(data: Any) -> None:
@@ -283,7 +280,7 @@ def bench_llm(
 
 
 # Each command family registers its own commands (index/search, audit/backup, serve/users).
-for _family in (retrieval_cli, audit_cli, serve_cli, models_cli, check_cli):
+for _family in (retrieval_cli, audit_cli, serve_cli, models_cli, check_cli, backtest_cli):
     _family.register(app, bench_app)
 
 

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
 from retrieval.render import render_hits, render_index
-from sdi.errors import SdiError
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise SdiError(f"{option} {value!r} is not a date", f"use YYYY-MM-DD, e.g. {option} 2024-01-31") from exc
+from sdi.cli.options import parse_date
 
 
 def _print_json(data: Any) -> None:
@@ -75,7 +65,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         from sdi.progress import Progress
 
         filters = Filters(serial=serial, customer=customer, model=model, record_type=record_type,
-                          date_from=_date(date_from, "--from"), date_to=_date(date_to, "--to"))
+                          date_from=parse_date(date_from, "--from"), date_to=parse_date(date_to, "--to"))
         searcher = open_searcher(progress=Progress(quiet=as_json))
         hits = [h.to_dict() for h in searcher.search(query, filters, k, mode)]  # type: ignore[arg-type]
         if as_json:

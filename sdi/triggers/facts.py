@@ -35,6 +35,7 @@ def base_machines_sql(as_of: date) -> str:
            round({age_years_sql(as_of)}, 2) AS age_years, {age_basis_sql()} AS age_basis
     FROM machines m
     WHERE coalesce(m.lifecycle_status, '') NOT IN ('decommissioned', 'scrapped')
+      AND (m.install_date IS NULL OR m.install_date <= {d(as_of)})  -- not yet installed on that day: not in service
     """
 
 

@@ -137,6 +137,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("DELETE", "/api/users/{victim_made}", None, {"sales_rep": 403, "technician": 403, "compliance": 403, "admin": 200}),
     ("POST", "/api/admin/triggers", None, {"sales_rep": 403, "technician": 403, "compliance": 403, "admin": 200}),
     ("GET", "/api/admin/triggers/suppressed", None, {"sales_rep": 403, "technician": 403, "compliance": 403, "admin": 200}),
+    ("GET", "/api/admin/backtest", None, {"sales_rep": 403, "technician": 403, "compliance": 403, "admin": 200}),
     ("GET", "/api/opportunities?channel=scheduling", None,
      {"sales_rep": 403, "technician": 200, "compliance": 403, "admin": 200}),
     ("POST", "/api/admin/ingest", {"mapping": "{mapping}", "run_triggers": False},

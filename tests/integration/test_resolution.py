@@ -173,3 +173,19 @@ def test_planted_note_leads_are_found_and_near_misses_are_not(run: TriggerRun,
     found = {k for k in cited if k in planted_records}  # the other notes' leads are the labelled set's business
     assert _precision_recall(found, leads) == (1.0, 1.0)
     assert all(cited[(p["serial"], p["record_id"])] == p["offer"] for p in planted["leads"])
+
+
+def test_a_machine_installed_after_as_of_is_not_in_service_yet(run: TriggerRun,
+                                                               demo: tuple[MachineFile, dict[str, Any], date]) -> None:
+    db, _, as_of = demo
+    serial = next(t.serial for t in run.triggers)
+    installed = db.scalar("SELECT install_date FROM machines WHERE serial = ?", [serial])
+    rules = load_rules()
+    try:
+        db.execute("UPDATE machines SET install_date = ? WHERE serial = ?", [as_of + timedelta(days=10), serial])
+        later = detect(db, rules, as_of)
+        assert later.machines == run.machines - 1
+        assert all(t.serial != serial for t in [*later.triggers, *later.not_evaluable, *later.suppressed])
+    finally:
+        db.execute("UPDATE machines SET install_date = ? WHERE serial = ?", [installed, serial])
+    assert detect(db, rules, as_of).to_json() == run.to_json()

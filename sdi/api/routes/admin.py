@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from sdi.api.deps import Admin, Db, State, audit_action
 from sdi.api.schemas import IngestRequest
@@ -59,3 +60,16 @@ def ingest(body: IngestRequest, user: Admin, db: Db, state: State) -> dict[str, 
     audit_action(state, "ingest", {"mapping": str(mapping), "files": [
         {k: f.get(k) for k in ("file", "entity", "rows_read", "rows_stored", "rows_rejected")} for f in out["report"]["files"]]}, user)
     return out
+
+
+@router.get("/backtest")
+def backtest(
+    user: Admin, db: Db, state: State, target_kind: str = "failure", target: str = "event", window: int = 14,
+    start: date | None = Query(None, alias="from"), end: date | None = Query(None, alias="to"), step: int = 7,
+) -> dict[str, Any]:
+    """Replay past as-of dates and score every rule against the target (README "Back-test")."""
+    from sdi.triggers.backtest import build_spec, run_backtest
+    from sdi.triggers.rules import load_rules
+
+    spec = build_spec(db, target_kind, target, window, start, end, step)
+    return run_backtest(db, load_rules(state.settings.home), spec).to_dict()

@@ -1,4 +1,4 @@
-// Admin: users and tokens, re-run detection.
+// Admin: users and tokens, re-run detection, back-test the rules (table + SVG bars: precision vs base rate).
 "use strict";
 (async () => {
   const { el, $, clear, api } = SDI;
@@ -30,7 +30,7 @@
     catch (err) { SDI.showError(msg, err); }
     rerun.disabled = false;
   });
-  content.append(form, el("p", {}, rerun), msg, list);
+  content.append(form, el("p", {}, rerun), msg, list, backtestCard());
   async function load() {
     clear(list);
     const users = await api("/api/users");
@@ -44,4 +44,75 @@
         } }))))))));
   }
   load();
+
+  function backtestCard() {
+    const field = (label, attrs) => { const i = el("input", attrs); return [el("label", {}, label, i), i]; };
+    const [kindL, kind] = field("Target event kind", { name: "target_kind", value: "failure", size: 10 });
+    const [winL, win] = field("Window (days)", { name: "window", type: "number", min: 1, value: 14, size: 4 });
+    const [fromL, from] = field("From", { name: "from", type: "date" });
+    const [toL, to] = field("To", { name: "to", type: "date" });
+    const [stepL, step] = field("Step (days)", { name: "step", type: "number", min: 1, value: 7, size: 4 });
+    const out = el("div", { id: "backtest-result" });
+    const run = el("button", { type: "submit", class: "primary", text: "Run back-test" });
+    const bt = el("form", { class: "row", id: "backtest-form" }, kindL, winL, fromL, toL, stepL, run);
+    bt.addEventListener("submit", async (e) => {
+      e.preventDefault(); clear(out); run.disabled = true;
+      out.append(el("p", { class: "muted", text: "Replaying every date (about one detection run each)…" }));
+      const q = new URLSearchParams({ target_kind: kind.value, window: win.value, step: step.value });
+      if (from.value) q.set("from", from.value);
+      if (to.value) q.set("to", to.value);
+      try { const r = await api(`/api/admin/backtest?${q}`); clear(out).append(...backtestView(r)); }
+      catch (err) { clear(out); SDI.showError(out, err); }
+      run.disabled = false;
+    });
+    return el("section", { class: "card", id: "backtest" }, el("h2", { text: "Back-test the rules" }),
+      el("p", { class: "muted", text: "Replays past as-of dates (each sees only records up to that day) and scores each rule " +
+        "against the target within the window. Empty dates: 52 weekly dates ending one window before the data's end." }), bt, out);
+  }
+
+  function pct(x) { return x === null || x === undefined ? "–" : `${(100 * x).toFixed(2)}%`; }
+
+  function backtestView(r) {
+    const head = el("p", { text: `Target: ${r.target_label} within ${r.window_days} days · ${r.dates_scored} of ${r.dates} dates ` +
+      `(${r.from} … ${r.to}, every ${r.step_days} days) scored, data ends ${r.horizon} · ${r.machines.toLocaleString()} machines · ` +
+      `${r.targets_scored.toLocaleString()} target events · base rate ${pct(r.base_rate)}` });
+    const table = el("div", { class: "table-wrap" }, el("table", { id: "backtest-table" }, el("thead", {}, el("tr", {},
+      ...["Rule", "Alerts", "Hits", "Precision", "Recall", "Lift", "Median lead (days)"].map((h) => el("th", { text: h })))),
+      el("tbody", {}, ...r.rules.map((x) => el("tr", {}, el("td", { text: SDI.RULE_LABEL[x.rule_id] || x.rule_id }),
+        el("td", { text: x.alerts.toLocaleString() }), el("td", { text: x.hits.toLocaleString() }), el("td", { text: pct(x.precision) }),
+        el("td", { text: pct(x.recall) }), el("td", { text: x.lift === null ? "–" : x.lift.toFixed(2) }),
+        el("td", { text: x.median_lead_days === null ? "–" : String(x.median_lead_days) }))))));
+    return [head, bars(r), table];
+  }
+
+  // Inline SVG, text through textContent only: a bar per rule for its precision, and one line at the base rate (what
+  // alerting at random at the same rate would reach).
+  function bars(r) {
+    const NS = "http://www.w3.org/2000/svg";
+    const node = (tag, attrs, text) => {
+      const n = document.createElementNS(NS, tag);
+      for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v));
+      if (text !== undefined) n.textContent = text;
+      return n;
+    };
+    const rows = r.rules.filter((x) => x.alerts > 0);
+    const W = 720, L = 140, R = 130, ROW = 22, T = 30;
+    const H = T + Math.max(1, rows.length) * ROW + 6;
+    const top = Math.max(r.base_rate || 0, ...rows.map((x) => x.precision || 0), 0.0001);
+    const w = (v) => ((v || 0) / top) * (W - L - R);
+    const svg = node("svg", { viewBox: `0 0 ${W} ${H}`, class: "plot", role: "img", id: "backtest-chart",
+      "aria-label": "Precision per rule against the base rate" });
+    const base = L + w(r.base_rate);
+    svg.append(node("text", { x: L, y: 12 }, `precision per rule; dashed line: base rate ${pct(r.base_rate)} (random alerting)`));
+    if (!rows.length) svg.append(node("text", { x: L, y: T + 12 }, "no rule fired on the replayed dates"));
+    rows.forEach((x, i) => {
+      const y = T + i * ROW;
+      svg.append(node("rect", { x: L, y, width: w(x.precision).toFixed(1), height: 14, fill: "#0b5cad" }),
+        node("text", { x: 4, y: y + 11 }, SDI.RULE_LABEL[x.rule_id] || x.rule_id),
+        node("text", { x: L + w(x.precision) + 4, y: y + 11 }, `${pct(x.precision)} · lift ${x.lift === null ? "–" : x.lift.toFixed(2)}`));
+    });
+    svg.append(node("line", { x1: base, y1: T - 8, x2: base, y2: H - 4, stroke: "#b3261e", "stroke-dasharray": "4 3",
+      "stroke-width": 1.2 }));
+    return svg;
+  }
 })();
