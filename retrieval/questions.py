@@ -47,9 +47,10 @@ REQUEST_CUE = re.compile(
     rf"\b{_WHO}\.?\s+(?:[\w.,]+\s+){{0,4}}?(?:ask(?:s|ed)?|want(?:s|ed)?|request(?:s|ed)?|would like|needs?|wish(?:es)?|"
     r"wünscht|möchte|fragt|fragte|bittet|bat|will|braucht)\b|"
     r"\b(?:quote|quotation|offer|rfq|angebot|anfrage|kostenvoranschlag)\b|\b(?:customer|cust)\.? requested\b", _I)
-RECOMMEND_CUE = re.compile(
-    r"\b(?:recommend\w*|recom|reco|rec\.|suggest\w*|advi[sc]\w*|propos\w*|should be|to be replaced|"
-    r"empf[aä]hl\w*|empfehl\w*|empfohlen|vorgeschlagen|raten|geraten)", _I)
+_RECOMMEND = (r"recomm?e?n?d\w*|recom|reco|rec\.|suggest\w*|advi[sc]\w*|propos\w*|empf[aä]hl\w*|empfehl\w*|empfohlen|"
+              r"vorgeschlagen")
+RECOMMENDED = re.compile(rf"\b(?:{_RECOMMEND})", _I)  # a recommendation said in so many words
+RECOMMEND_CUE = re.compile(rf"\b(?:{_RECOMMEND}|should be|to be replaced|raten|geraten)", _I)  # … or work still due
 # How technicians write a request or a recommendation: extra queries for the dense and keyword sides.
 REQUEST_PHRASES = (
     "customer asked for quote", "cust asked about price", "customer wants offer", "customer requested",

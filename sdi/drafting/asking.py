@@ -6,24 +6,21 @@ from __future__ import annotations
 import re
 
 from retrieval.keyword import tokenize
-from retrieval.questions import COMPONENTS, RECOMMEND_CUE, REQUEST_CUE, QuestionPlan, plan_question
+from retrieval.questions import COMPONENTS, RECOMMEND_CUE, RECOMMENDED, REQUEST_CUE, QuestionPlan
 from sdi.drafting.claims import action_class
 
 # A record splits into the clauses technicians separate with full stops, semicolons, dashes or commas.
 _CLAUSE = re.compile(r"(?<=[.;!?])\s+|\s+-\s+|;\s*|,\s+(?=[A-Za-zÄÖÜäöü])")
 _NAME = {word: row[0] for row in COMPONENTS for word in row}
-_RECOMMENDED = re.compile(r"\b(?:recomm?e?n?d\w*|reco|rec\.|suggest\w*|advi[sc]\w*|propos\w*|empf[aä]hl\w*|empfehl\w*|"
-                          r"empfohlen|vorgeschlagen)", re.I)
 # Topic words a "last visit" question may carry and still ask only what was done when ("the last repair").
 _VISIT = frozenset("service repair repairs maintenance inspection replacement work job einsatz wartung reparatur "
                    "instandsetzung inspektion".split())
 _VISIT_STEMS = frozenset(w[:5] for w in _VISIT)
 
 
-def task_question(question: str) -> str:
+def task_question(plan: QuestionPlan) -> str:
     """The question as the model gets it: a known intent in one plain English form (a German or shorthand question
     would otherwise come back as German or shorthand words), anything else as asked."""
-    plan = plan_question(question)
     subject = _subject(plan)
     if plan.intent == "request":  # never presuppose that anybody asked: "quote to follow" is no customer's words
         return "What does the record say about a customer request, a quote or an offer?"
@@ -33,7 +30,7 @@ def task_question(question: str) -> str:
         return f"When was this visit, and what was done{' to the ' + subject if subject else ''}?"
     if plan.intent in ("code", "component") and subject:
         return f"What does the record say about {'the ' if subject.isalpha() else ''}{subject}?"
-    return question
+    return plan.question
 
 
 def _subject(plan: QuestionPlan) -> str:
@@ -44,10 +41,10 @@ def _subject(plan: QuestionPlan) -> str:
     return _NAME.get(first.lower(), first)
 
 
-def focus(record: str, question: str) -> str:
+def focus(record: str, plan: QuestionPlan) -> str:
     """The clauses of a record that carry what a request or recommendation question asks for (the whole record
     when none does, or for other questions): a small model keeps one clause's roles apart, not five."""
-    kept = _clauses(record, plan_question(question))
+    kept = _clauses(record, plan)
     return ". ".join(c.rstrip(".") for c in kept) + "." if kept else record
 
 
@@ -57,16 +54,15 @@ def _clauses(record: str, plan: QuestionPlan) -> list[str]:
     if plan.intent == "request":
         return [c for c in clauses if REQUEST_CUE.search(c)]
     if plan.intent == "recommendation":
-        said = [c for c in clauses if _RECOMMENDED.search(c)]
+        said = [c for c in clauses if RECOMMENDED.search(c)]
         return said or [c for c in clauses if RECOMMEND_CUE.search(c)]
     return []
 
 
-def quote(record: str, when: str, question: str) -> str | None:
+def quote(record: str, when: str, plan: QuestionPlan) -> str | None:
     """The record's own words that answer the question, as a sentence without its tag; None when the question is
     of no known kind or the record has no clause that answers it. A record that names the code or part asked about
     answers with its whole note, and so does the latest record for a last-visit question."""
-    plan = plan_question(question)
     whole = plan.intent in ("last_visit", "code", "component")
     kept = [record.strip()] if whole else _clauses(record, plan)
     if not kept:
@@ -77,11 +73,10 @@ def quote(record: str, when: str, question: str) -> str | None:
     return f"The record of {when} says: “{words}”"
 
 
-def covers(record: str, question: str) -> bool:
+def covers(record: str, plan: QuestionPlan) -> bool:
     """Does the record name what the question is about? A named code or part must be in it (its qualifiers need
     not: "cutting gas valve" is answered by "changed out gas valve"); otherwise every subject word. Action words
     ("replaced") and visit words ("serviced") are the question's frame, not its subject."""
-    plan = plan_question(question)
     have = {t[:5] for t in tokenize(record)}
     if plan.exact:
         return any(t[:5] in have for e in plan.exact for t in tokenize(e)[:1])
@@ -93,6 +88,6 @@ def covers(record: str, question: str) -> bool:
     return True
 
 
-def latest_only(question: str) -> bool:
+def latest_only(plan: QuestionPlan) -> bool:
     """A last-visit question is answered by the newest record alone (an older one would answer it wrongly)."""
-    return plan_question(question).intent == "last_visit"
+    return plan.intent == "last_visit"

@@ -140,12 +140,17 @@ def _target_sql(spec: Spec) -> str:
     return f"SELECT serial, timestamp AS ts, 'event:' || event_id AS target_id FROM events WHERE kind IN ({kinds})"
 
 
+def _enabled(rules: RulesFile) -> list[Any]:
+    """The registered rules the rules file enables, in run order."""
+    return [r for r in rules.registered if rules.rules[r.rule_id].enabled]
+
+
 def replay(db: MachineFile, rules: RulesFile, dates: list[date]) -> None:
     """Fill temp tables _bt_alerts (rule_id, as_of, serial) and _bt_base (as_of, serial), one date at a time, in one
     transaction; each date runs exactly the rules' own SQL that `detect` runs, so it sees nothing after that date."""
     db.execute("CREATE OR REPLACE TEMP TABLE _bt_alerts (rule_id VARCHAR, as_of DATE, serial VARCHAR)")
     db.execute("CREATE OR REPLACE TEMP TABLE _bt_base (as_of DATE, serial VARCHAR)")
-    enabled = [r for r in rules.registered if rules.rules[r.rule_id].enabled]
+    enabled = _enabled(rules)
     with db.transaction():
         for day in dates:
             prepare(db, day)
@@ -160,15 +165,12 @@ def alerts_on(db: MachineFile, day: date) -> set[tuple[str, str]]:
     return set(db.sql(f"SELECT rule_id, serial FROM _bt_alerts WHERE as_of = {d(day)}"))
 
 
-def _score_sql(spec: Spec, rule_ids: list[str]) -> str:
+def _score_sql(rule_ids: list[str]) -> str:
     """One query: per rule (and any rule) alerts, hits, caught targets and median lead, over the scored dates."""
-    win = f"INTERVAL ({spec.window + 1}) DAY"
     order = ", ".join(f"('{r}', {i})" for i, r in enumerate([*rule_ids, ANY_RULE]))
     return f"""
     WITH ix AS (SELECT as_of, row_number() OVER (ORDER BY as_of) AS k FROM (SELECT DISTINCT as_of FROM _bt_base)),
-    pair_tgt AS (
-        SELECT b.as_of, b.serial, t.target_id, t.ts FROM _bt_base b
-        JOIN _bt_target t ON t.serial = b.serial AND t.ts >= b.as_of + INTERVAL 1 DAY AND t.ts < b.as_of + {win}),
+    pair_tgt AS (SELECT * FROM _bt_pairs),
     alerts AS (
         SELECT rule_id, as_of, serial FROM _bt_alerts
         UNION ALL SELECT DISTINCT '{ANY_RULE}', as_of, serial FROM _bt_alerts),
@@ -193,14 +195,15 @@ def _score_sql(spec: Spec, rule_ids: list[str]) -> str:
     FROM rules LEFT JOIN hit USING (rule_id) LEFT JOIN lead USING (rule_id) ORDER BY pos"""
 
 
-def _totals_sql(window: int) -> str:
-    """Dates, machines, (machine, date) pairs, pairs followed by a target, targets in some pair's window."""
-    win = f"INTERVAL ({window + 1}) DAY"
+def _pairs_sql(window: int) -> str:
+    """Every (date, machine in the base) pair with a target in (as-of, as-of + window]: as_of, serial, target_id, ts."""
     return f"""
-    WITH b AS (SELECT * FROM _bt_base),
-    followed AS (
-        SELECT DISTINCT b.as_of, b.serial, t.target_id FROM b JOIN _bt_target t
-        ON t.serial = b.serial AND t.ts >= b.as_of + INTERVAL 1 DAY AND t.ts < b.as_of + {win})
+    SELECT DISTINCT b.as_of, b.serial, t.target_id, t.ts FROM _bt_base b JOIN _bt_target t
+    ON t.serial = b.serial AND t.ts >= b.as_of + INTERVAL 1 DAY AND t.ts < b.as_of + INTERVAL ({window + 1}) DAY"""
+
+
+TOTALS_SQL = """
+    WITH b AS (SELECT * FROM _bt_base), followed AS (SELECT * FROM _bt_pairs)
     SELECT (SELECT count(DISTINCT as_of) FROM b), (SELECT count(DISTINCT serial) FROM b), (SELECT count(*) FROM b),
            (SELECT count(*) FROM (SELECT DISTINCT as_of, serial FROM followed)),
            (SELECT count(DISTINCT target_id) FROM followed)"""
@@ -231,13 +234,14 @@ def run_backtest(db: MachineFile, rules: RulesFile, spec: Spec) -> Backtest:
                        f"use --to {last_scored} or earlier, or a shorter --window")
     scored_dates = [x for x in dates if x <= last_scored]
     replay(db, rules, scored_dates)
-    days, machines, pairs, followed, scored = db.one(_totals_sql(spec.window)) or (0, 0, 0, 0, 0)
+    db.execute(f"CREATE OR REPLACE TEMP TABLE _bt_pairs AS {_pairs_sql(spec.window)}")  # read by both queries below
+    days, machines, pairs, followed, scored = db.one(TOTALS_SQL) or (0, 0, 0, 0, 0)
     in_period = db.scalar(f"SELECT count(*) FROM _bt_target WHERE ts >= {d(dates[0])} + INTERVAL 1 DAY "
                           f"AND ts < {d(scored_dates[-1])} + INTERVAL ({spec.window + 1}) DAY")
     result = Backtest(spec, end, len(dates), days, machines, pairs, followed, in_period, scored)
     base = result.base_rate
-    rule_ids = [r.rule_id for r in rules.registered if rules.rules[r.rule_id].enabled]
-    for rule_id, alerts, hits, caught, lead in db.sql(_score_sql(spec, rule_ids)):
+    rule_ids = [r.rule_id for r in _enabled(rules)]
+    for rule_id, alerts, hits, caught, lead in db.sql(_score_sql(rule_ids)):
         precision = hits / alerts if alerts else None
         result.rules.append(RuleScore(
             rule_id, alerts, hits, _r(precision), _r(caught / scored) if scored else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterator
 
+from retrieval.questions import QuestionPlan, plan_question
 from sdi.drafting.asking import covers, focus, latest_only, quote, task_question
 from sdi.drafting.kinds.common import Kit, NotFound, add_facts, find_opportunity, open_book
 from sdi.drafting.prompts import load_prompt
@@ -39,17 +40,17 @@ def _earlier_turns(kit: Kit, conversation_id: str | None, opportunity_id: str, u
     return turns
 
 
-def _values(src: Source, question: str) -> dict[str, str]:
+def _values(src: Source, plan: QuestionPlan) -> dict[str, str]:
     """Prompt values for one record: its date and kind, and the part of its note that can answer the question."""
     values = record_values(src)
-    return {**values, "record": focus(values["record"], question)}
+    return {**values, "record": focus(values["record"], plan)}
 
 
-def _quote(records: list[Source], question: str) -> tuple[str, str] | None:
+def _quote(records: list[Source], plan: QuestionPlan) -> tuple[str, str] | None:
     """The first record's own words that answer the question, as a cited sentence, and the record's tag."""
     for src in records:
         values = record_values(src)
-        said = quote(values["record"], values["when"], question)
+        said = quote(values["record"], values["when"], plan)
         if said:
             return f"{said} [{src.id}].", src.id
     return None
@@ -68,21 +69,22 @@ def compose(kit: Kit, run: DraftRun, opportunity_id: str, question: str,
     prompt = load_prompt("answer")
     run.begin({"opportunity_id": opp["id"], "serial": opp["serial"], "question": question,
                "conversation_id": conversation_id}, prompt)
-    asked = {"question": book.redactor.redact(task_question(question).replace("[", "(").replace("]", ")")),
+    plan = plan_question(question)
+    asked = {"question": book.redactor.redact(task_question(plan).replace("[", "(").replace("]", ")")),
              "history": earlier}
     records = [s for s in book.items if s.id.startswith("H")]
     # Only a record that names what the question is about (its code, part, other subject words) goes to the model.
-    covering = [s for s in records if covers(s.text, question)][:1 if latest_only(question) else None]
+    covering = [s for s in records if covers(s.text, plan)][:1 if latest_only(plan) else None]
     if not covering:  # recorded all the same, so a reviewer sees what would have been asked
         first = next(iter(records), None)
-        values = _values(first, question) if first else {"when": "-", "record": "(no service record matches)"}
+        values = _values(first, plan) if first else {"when": "-", "record": "(no service record matches)"}
         run.task(prompt, {**values, **asked}, first.id if first else t_opp, "answer", send=False)
     for src in covering:
-        answer = run.task(prompt, {**_values(src, question), **asked}, src.id, "answer")
+        answer = run.task(prompt, {**_values(src, plan), **asked}, src.id, "answer")
         if answer is not None:
             yield answer
             break
-    quoted = None if any(s.origin == "llm" for s in run.sentences) else _quote(covering, question)
+    quoted = None if any(s.origin == "llm" for s in run.sentences) else _quote(covering, plan)
     if quoted is not None:  # the record answers, the model's sentences did not pass: its own words do
         run.notes.append("answered in the record's own words: no model sentence passed the citation check")
         yield run.add(quoted[0], [quoted[1]], "answer")
