@@ -16,19 +16,19 @@ import dataclasses
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from sdi.errors import SdiError
 from sdi.store import MachineFile
 from sdi.triggers.engine import prepare
-from sdi.triggers.facts import d
+from sdi.triggers.facts import base_machines_sql, connected_sql, d
 from sdi.triggers.rules import RulesFile
 
 TARGETS = ("event", "won")
 ANY_RULE = "(any rule)"
 MAX_DAYS = 3650
 KIND = re.compile(r"[\w-]{1,40}")
-MAX_DATES = 400  # replay time grows with the dates (about one detection run each)
+MAX_DATES = 400
 
 
 @dataclass(frozen=True)
@@ -146,18 +146,36 @@ def _enabled(rules: RulesFile) -> list[Any]:
 
 
 def replay(db: MachineFile, rules: RulesFile, dates: list[date]) -> None:
-    """Fill temp tables _bt_alerts (rule_id, as_of, serial) and _bt_base (as_of, serial), one date at a time, in one
-    transaction; each date runs exactly the rules' own SQL that `detect` runs, so it sees nothing after that date."""
+    """Fill temp tables _bt_base (as_of, the machines in service and their facts), _bt_conn (as_of, serial) and
+    _bt_alerts (rule_id, as_of, serial) in one transaction: each rule runs the very SQL `detect` runs, once for all
+    dates (a LATERAL join on the dates), so each date sees nothing after it."""
+    db.execute("CREATE OR REPLACE TEMP TABLE _bt_dates AS SELECT unnest(CAST(? AS DATE[])) AS as_of", [dates])
     db.execute("CREATE OR REPLACE TEMP TABLE _bt_alerts (rule_id VARCHAR, as_of DATE, serial VARCHAR)")
-    db.execute("CREATE OR REPLACE TEMP TABLE _bt_base (as_of DATE, serial VARCHAR)")
-    enabled = _enabled(rules)
     with db.transaction():
-        for day in dates:
-            prepare(db, day)
-            db.execute(f"INSERT INTO _bt_base SELECT {d(day)}, serial FROM _base")
-            for rule in enabled:
-                db.execute(f"INSERT INTO _bt_alerts SELECT DISTINCT '{rule.rule_id}', {d(day)}, serial "
-                           f"FROM ({rule.sql(rules, day)}) AS q(serial, status, c, m, s, f) WHERE status = 'fired'")
+        for table, render in (("_bt_base", base_machines_sql), ("_bt_conn", connected_sql)):
+            db.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
+                       f"SELECT dt.as_of, q.* FROM _bt_dates dt, LATERAL ({over_dates(render)}) q")
+        for rule in _enabled(rules):
+            fired = "AS q(serial, status, c, m, s, f) WHERE status = 'fired'"
+            query = over_dates(lambda day: rule.sql(rules, day))
+            if query is not None:
+                db.execute(f"INSERT INTO _bt_alerts SELECT DISTINCT '{rule.rule_id}', dt.as_of, q.serial "
+                           f"FROM _bt_dates dt, LATERAL ({query}) {fired}")
+                continue
+            for day in dates:  # a rule that uses the date other than as a SQL literal: one run per date
+                prepare(db, day)
+                db.execute(f"INSERT INTO _bt_alerts SELECT DISTINCT '{rule.rule_id}', {d(day)}, q.serial "
+                           f"FROM ({rule.sql(rules, day)}) {fired}")
+
+
+def over_dates(render: Callable[[date], str]) -> str | None:
+    """`render(day)` as one query for every date of _bt_dates: the day's SQL literal becomes the column dt.as_of and
+    _base/_conn that date's rows of _bt_base/_bt_conn. None when the query uses the date other than as a literal."""
+    one, two = date(2000, 1, 3), date(2001, 2, 5)
+    query = render(one).replace(d(one), "dt.as_of")
+    if query != render(two).replace(d(two), "dt.as_of"):
+        return None
+    return re.sub(r"\b(_base|_conn)\b", r"(SELECT * EXCLUDE (as_of) FROM _bt\1 WHERE _bt\1.as_of = dt.as_of)", query)
 
 
 def alerts_on(db: MachineFile, day: date) -> set[tuple[str, str]]:

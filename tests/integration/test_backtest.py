@@ -3,6 +3,7 @@ as-of date, no future data (moving or deleting records after a date changes none
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -16,7 +17,7 @@ import pytest
 from connectors.ingest import ingest
 from sdi.demo.generator import generate
 from sdi.store import MachineFile
-from sdi.triggers.backtest import ANY_RULE, Spec, alerts_on, replay, run_backtest
+from sdi.triggers.backtest import ANY_RULE, Spec, alerts_on, over_dates, replay, run_backtest
 from sdi.triggers.engine import detect
 from sdi.triggers.rules import load_rules
 from tests.contracts.rule_cases import write_case
@@ -180,6 +181,24 @@ def test_alerts_equal_detect_on_each_date(demo: tuple[MachineFile, date]) -> Non
         assert fired and alerts_on(db, day) == fired, day
         seen |= {rule_id for rule_id, _ in fired}
     assert len(seen) >= 6, seen  # most rules take part, so the comparison means something
+
+
+def test_a_rule_using_the_date_in_python_runs_per_date(demo: tuple[MachineFile, date],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule whose SQL uses the date other than as a literal cannot share one query over all dates: it is replayed
+    date by date, with the same alerts as `detect`."""
+    db, as_of = demo
+    rules = load_rules()
+    plain = next(r for r in rules.registered if r.rule_id == "error_pattern")
+    rule = dataclasses.replace(plain, sql=lambda rf, day: f"SELECT * FROM ({plain.sql(rf, day)}) "
+                                                             f"WHERE '{day.isoformat()}' <> ''")
+    monkeypatch.setattr(rules, "_registered", tuple(rule if r is plain else r for r in rules.registered))
+    dates = [as_of - timedelta(days=n) for n in (35, 0)]
+    assert over_dates(lambda day: rule.sql(rules, day)) is None
+    replay(db, rules, dates)
+    for day in dates:
+        fired = {(t.rule_id, t.serial) for t in detect(db, rules, day).triggers}
+        assert any(r == "error_pattern" for r, _ in fired) and alerts_on(db, day) == fired, day
 
 
 class _Undo(Exception):

@@ -36,7 +36,7 @@ def sql(rules: RulesFile, as_of: date) -> str:
                successor IS NOT NULL AS succ FROM x)
     SELECT serial, 'fired',
            to_json(list_filter(list_value(
-               CASE WHEN eol THEN {cond('model.end_of_life', '<=', f"'{as_of.isoformat()}'", 'CAST(end_of_life AS VARCHAR)')} END,
+               CASE WHEN eol THEN {cond('model.end_of_life', '<=', f"CAST({d(as_of)} AS VARCHAR)", 'CAST(end_of_life AS VARCHAR)')} END,
                CASE WHEN disc THEN {cond('model.parts_discontinued', '=', 'TRUE', 'TRUE')} END,
                CASE WHEN succ THEN {cond('model.successor', 'is', "'set'", 'successor')} END,
                {cond('active service contracts', '=', '0', 'active')}), lambda c: c IS NOT NULL)),
