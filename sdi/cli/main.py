@@ -21,6 +21,7 @@ from sdi.cli import serve as serve_cli
 from sdi.cli import models as models_cli
 from sdi.cli import check as check_cli
 from sdi.cli import backtest as backtest_cli
+from sdi.cli import rules as rules_cli
 
 app = typer.Typer(
     help="SDI — Service Decision Intelligence: find the machines in your installed base that need service now.",
@@ -113,6 +114,16 @@ def assess(as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
     _print_json(result) if as_json else typer.echo(render(result))
 
 
+def _note_new_rules(settings: Settings) -> None:
+    """Say on stderr which shipped rules an older SDI_HOME/rules.yaml has no entry for (they run as shipped)."""
+    from sdi.triggers.rules import load_rules
+
+    added = load_rules(settings.home).added_from_shipped
+    if added:
+        typer.echo(f"note: {settings.home / 'rules.yaml'} has no entry for {', '.join(added)} (new in this version): "
+                   "it runs as sdi/rules.yaml ships it; copy its entry into your file to change it", err=True)
+
+
 @app.command()
 def triggers(
     as_of: AsOfOpt = None,
@@ -132,6 +143,7 @@ def triggers(
     settings = _settings()
     with open_db(settings) as db:
         result = run_triggers(db, settings.home, _as_of(as_of, db), store)
+    _note_new_rules(settings)
     if as_json and suppressed:
         _print_json([t.to_dict() for t in result.run.suppressed])
     elif as_json:
@@ -280,7 +292,7 @@ def bench_llm(
 
 
 # Each command family registers its own commands (index/search, audit/backup, serve/users).
-for _family in (retrieval_cli, audit_cli, serve_cli, models_cli, check_cli, backtest_cli):
+for _family in (retrieval_cli, audit_cli, serve_cli, models_cli, check_cli, backtest_cli, rules_cli):
     _family.register(app, bench_app)
 
 

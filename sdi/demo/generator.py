@@ -131,7 +131,8 @@ def generate(
     progress: Progress | None = None,
 ) -> dict:
     """Write the demo installed base and its mapping.yaml into out_dir; return file name -> rows, as_of, and under
-    `planted` the cases planted for resolution and coverage (see `_plant_fixes`, `_covered`)."""
+    `planted` the cases planted for resolution, coverage and calibration (see `_plant_fixes`, `_covered`,
+    `_plant_precursors`)."""
     if machines < 1:
         raise ValueError("machines must be at least 1")
     if seed < 0:
@@ -157,7 +158,8 @@ def generate(
     summary["contracts.csv"] = _write_contracts(out_dir / "contracts.csv", seed, fleet, as_of, planted)
     say(f"contracts: {summary['contracts.csv']:,}")
     events = _make_events(seed, fleet)
-    summary["events.csv"] = _write_events(out_dir / "events.csv", fleet, events, as_of)
+    precursors, planted["precursors"] = _plant_precursors(seed, fleet, events, as_of.toordinal())
+    summary["events.csv"] = _write_events(out_dir / "events.csv", fleet, events, as_of, precursors)
     say(f"events: {summary['events.csv']:,}")
     summary["service_records.csv"] = _write_service_records(
         out_dir / "service_records.csv", seed, fleet, customers, events, as_of, planted
@@ -748,20 +750,124 @@ def _thin_recent(
     return machine[keep], day[keep], code[keep]
 
 
-def _write_events(path: Path, fleet: _Fleet, events: _Events, as_of: date) -> int:
-    """Events in time order with US-style timestamps (MM/DD/YYYY HH:MM:SS AM)."""
+def _write_events(path: Path, fleet: _Fleet, events: _Events, as_of: date, extra: list[_Planted]) -> int:
+    """Events in time order with US-style timestamps (MM/DD/YYYY HH:MM:SS AM), then the `extra` planted ones
+    (numbered after the others, so no id moves)."""
     first = as_of.toordinal() - TELEMETRY_DAYS + 1
     day_text = [date.fromordinal(first + d).strftime("%m/%d/%Y") for d in range(TELEMETRY_DAYS)]
     order = np.lexsort((events.machine, events.second, events.day))
     rows = []
     for k, j in enumerate(order):
-        sec = int(events.second[j])
-        hour, minute, second = sec // 3600, sec // 60 % 60, sec % 60
-        clock = f"{(hour % 12) or 12:02d}:{minute:02d}:{second:02d} {'AM' if hour < 12 else 'PM'}"
-        stamp = f"{day_text[events.day[j]]} {clock}"
-        code, desc, kind, severity, _ = events.codes[events.code[j]]
-        rows.append([f"EV-{k + 1:07d}", fleet.serial[events.machine[j]], stamp, kind, code, severity, desc])
+        stamp = _stamp(day_text[events.day[j]], int(events.second[j]))
+        rows.append(_event_row(k, fleet.serial[events.machine[j]], stamp, events.codes[events.code[j]]))
+    for k, e in enumerate(extra, start=len(rows)):
+        rows.append(_event_row(k, fleet.serial[e.machine], _stamp(day_text[e.day], e.second), e.code))
     return _write_rows(path, ["event_id", "serial", "timestamp", "kind", "code", "severity", "description"], rows)
+
+
+def _stamp(day_text: str, sec: int) -> str:
+    """US-style timestamp of a second of the day."""
+    hour, minute, second = sec // 3600, sec // 60 % 60, sec % 60
+    return f"{day_text} {(hour % 12) or 12:02d}:{minute:02d}:{second:02d} {'AM' if hour < 12 else 'PM'}"
+
+
+def _event_row(k: int, serial: str, stamp: str, code: EventCode) -> list[str]:
+    """An events.csv row, the k-th (0-based) of the file."""
+    name, desc, kind, severity, _ = code
+    return [f"EV-{k + 1:07d}", serial, stamp, kind, name, severity, desc]
+
+
+# Warnings that precede a failure of the same unit within days, so a calibration can learn the pair from the history:
+# punching, hydraulic pressure low -> punch head hydraulics fail; press brake, oil too hot -> proportional valve fault.
+PRECURSORS = {"E-640": "E-658", "E-422": "E-448"}
+EPISODES_PER_YEAR, LONE_WARNINGS_PER_YEAR = 0.35, 0.15
+_QUIET_DAYS = 45  # episodes end this long before as_of: the planted recent populations stay exact
+_CLEAR = 14  # days kept free of other events of the pair around a planted one
+_WORKDAY = (7 * 3600, 17 * 3600)
+
+
+class _Planted(NamedTuple):
+    """A planted event written after all others: day index, second of day, machine, code."""
+
+    day: int
+    second: int
+    machine: int
+    code: EventCode
+
+
+def _pair_of(family: str) -> tuple[EventCode, EventCode] | None:
+    """The (precursor, failure) codes of the first pair a family carries both of."""
+    codes = {c[0]: c for c in _model_codes(family)}
+    return next(((codes[p], codes[f]) for p, f in PRECURSORS.items() if p in codes and f in codes), None)
+
+
+def _plant_precursors(seed: int, fleet: _Fleet, events: _Events, asof: int) -> tuple[list[_Planted], dict]:
+    """Precursor episodes (Poisson 0.35/year) on connected machines whose family carries a pair, lone warnings
+    (0.15/year) on the others; returns the events in time order and what was planted."""
+    rng = _rng(seed, 14)  # its own stream: the rest of the base stays as it was
+    pairs = [_pair_of(spec.family) for spec in MODELS]
+    ids = np.array([i for i in np.flatnonzero(fleet.connected) if pairs[fleet.model[i]]], dtype=np.int64)
+    years = np.clip(fleet.standby_from[ids] - fleet.start[ids], 0, None) / 365.0
+    episodes = rng.poisson(EPISODES_PER_YEAR * years)
+    lone = np.where(episodes == 0, rng.poisson(LONE_WARNINGS_PER_YEAR * years), 0)
+    index = {c[0]: k for k, c in enumerate(events.codes)}
+    out: list[_Planted] = []
+    manifest: dict = {"pairs": dict(PRECURSORS), "episodes": [], "noise": []}
+    for i, n_episodes, n_lone in zip(ids.tolist(), episodes.tolist(), lone.tolist()):
+        pre, fail = pairs[fleet.model[i]]  # type: ignore[misc]
+        lo, hi = int(fleet.start[i]), min(int(fleet.standby_from[i]) - 1, TELEMETRY_DAYS - 1 - _QUIET_DAYS)
+        taken = _pair_days(events, i, index[pre[0]], index[fail[0]])
+        shapes = [_episode(rng, pre, fail) for _ in range(n_episodes)] + [[(0, pre)]] * n_lone
+        for shape in shapes:
+            start = _fit(rng, lo, hi, shape, taken)
+            if start is None:
+                continue
+            placed = [_Planted(start + d, int(rng.integers(*_WORKDAY)), i, code) for d, code in shape]
+            taken += [e.day for e in placed]
+            out += placed
+            _record(manifest, fleet.serial[i], placed, asof - TELEMETRY_DAYS + 1)
+    manifest["episodes"].sort(key=lambda e: (e["serial"], e["failure_day"]))
+    manifest["noise"].sort(key=lambda e: (e["serial"], e["day"]))
+    return sorted(out, key=lambda e: (e.day, e.second, e.machine)), manifest
+
+
+def _pair_days(events: _Events, i: int, *codes: int) -> list[int]:
+    """Day indexes of the machine's events with one of the codes."""
+    lo, hi = int(events.offsets[i]), int(events.offsets[i + 1])
+    return [int(d) for d, c in zip(events.day[lo:hi], events.code[lo:hi]) if c in codes]
+
+
+def _episode(rng: np.random.Generator, pre: EventCode, fail: EventCode) -> list[tuple[int, EventCode]]:
+    """The precursor on 2-3 distinct days within 5 days, then the failure 3-10 days after the last (day offsets)."""
+    later = rng.choice(np.arange(1, 5), size=int(rng.integers(1, 3)), replace=False)
+    days = [0, *sorted(int(d) for d in later)]
+    return [(d, pre) for d in days] + [(days[-1] + int(rng.integers(3, 11)), fail)]
+
+
+def _fit(
+    rng: np.random.Generator, lo: int, hi: int, shape: list[tuple[int, EventCode]], taken: list[int]
+) -> int | None:
+    """A start day putting the shape inside [lo, hi] and more than _CLEAR days from every taken day (5 tries)."""
+    length = shape[-1][0]
+    if hi - lo < length:
+        return None
+    for _ in range(5):
+        start = int(rng.integers(lo, hi - length + 1))
+        if not any(start - _CLEAR <= t <= start + length + _CLEAR for t in taken):
+            return start
+    return None
+
+
+def _record(manifest: dict, serial: str, placed: list[_Planted], first: int) -> None:
+    """Add a placed episode or lone warning to the manifest (ISO days)."""
+    if len(placed) == 1:
+        manifest["noise"].append({"serial": serial, "code": placed[0].code[0], "day": _iso(first + placed[0].day)})
+        return
+    *warnings, failure = placed
+    manifest["episodes"].append({
+        "serial": serial, "precursor": warnings[0].code[0], "precursor_days": [_iso(first + e.day) for e in warnings],
+        "failure": failure.code[0], "failure_day": _iso(first + failure.day),
+    })
 
 
 # ---------------------------------------------------------------- service records

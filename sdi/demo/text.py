@@ -694,7 +694,7 @@ OFFERS: tuple[tuple[str, str, float, list[str], list[str], str], ...] = (
     ("OF-111", "Extended warranty 1 year", 2400.0, [], ["warranty_sla"], "12 months"),
     ("OF-112", "Hydraulic overhaul (pump, valves, seals)", 6500.0, _BRAKES + ["PM-500", "PM-750"],
      ["error_pattern", "wear"], "3 days"),
-    ("OF-113", "Emergency service call and diagnosis", 650.0, [], ["error_pattern"], "1 day"),
+    ("OF-113", "Emergency service call and diagnosis", 650.0, [], ["error_pattern", "precursor"], "1 day"),
     ("OF-114", "Retrofit package: CNC control and drives", 38000.0, [], ["modernization", "retrofit_age"], "2 weeks"),
     ("OF-115", "Laser source retrofit", 54000.0, _LASERS, ["modernization", "retrofit_age"], "1 week"),
     ("OF-116", "End-of-life spare-parts package", 7500.0, _EOL, ["end_of_life"], "5 years"),

@@ -146,26 +146,37 @@ def _enabled(rules: RulesFile) -> list[Any]:
 
 
 def replay(db: MachineFile, rules: RulesFile, dates: list[date]) -> None:
-    """Fill temp tables _bt_base (as_of, the machines in service and their facts), _bt_conn (as_of, serial) and
-    _bt_alerts (rule_id, as_of, serial) in one transaction: each rule runs the very SQL `detect` runs, once for all
-    dates (a LATERAL join on the dates), so each date sees nothing after it."""
+    """Fill the replay tables (`replay_dates`) and _bt_alerts with every enabled rule's alerts, in one transaction."""
+    with db.transaction():
+        replay_dates(db, dates)
+        for rule in _enabled(rules):
+            replay_rule(db, rules, rule, dates)
+
+
+def replay_dates(db: MachineFile, dates: list[date]) -> None:
+    """Temp tables _bt_dates, _bt_base (as_of, the machines in service and their facts), _bt_conn (as_of, serial)
+    and an empty _bt_alerts (rule_id, as_of, serial)."""
     db.execute("CREATE OR REPLACE TEMP TABLE _bt_dates AS SELECT unnest(CAST(? AS DATE[])) AS as_of", [dates])
     db.execute("CREATE OR REPLACE TEMP TABLE _bt_alerts (rule_id VARCHAR, as_of DATE, serial VARCHAR)")
-    with db.transaction():
-        for table, render in (("_bt_base", base_machines_sql), ("_bt_conn", connected_sql)):
-            db.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
-                       f"SELECT dt.as_of, q.* FROM _bt_dates dt, LATERAL ({over_dates(render)}) q")
-        for rule in _enabled(rules):
-            fired = "AS q(serial, status, c, m, s, f) WHERE status = 'fired'"
-            query = over_dates(lambda day: rule.sql(rules, day))
-            if query is not None:
-                db.execute(f"INSERT INTO _bt_alerts SELECT DISTINCT '{rule.rule_id}', dt.as_of, q.serial "
-                           f"FROM _bt_dates dt, LATERAL ({query}) {fired}")
-                continue
-            for day in dates:  # a rule that uses the date other than as a SQL literal: one run per date
-                prepare(db, day)
-                db.execute(f"INSERT INTO _bt_alerts SELECT DISTINCT '{rule.rule_id}', {d(day)}, q.serial "
-                           f"FROM ({rule.sql(rules, day)}) {fired}")
+    for table, render in (("_bt_base", base_machines_sql), ("_bt_conn", connected_sql)):
+        db.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
+                   f"SELECT dt.as_of, q.* FROM _bt_dates dt, LATERAL ({over_dates(render)}) q")
+
+
+def replay_rule(db: MachineFile, rules: RulesFile, rule: Any, dates: list[date], label: str | None = None) -> None:
+    """Add one rule's alerts on every date to _bt_alerts (as `label`, default its id): the very SQL `detect` runs,
+    once for all dates (a LATERAL join on the dates), so each date sees nothing after it."""
+    label = (label or rule.rule_id).replace("'", "''")
+    fired = "AS q(serial, status, c, m, s, f) WHERE status = 'fired'"
+    query = over_dates(lambda day: rule.sql(rules, day))
+    if query is not None:
+        db.execute(f"INSERT INTO _bt_alerts SELECT DISTINCT '{label}', dt.as_of, q.serial "
+                   f"FROM _bt_dates dt, LATERAL ({query}) {fired}")
+        return
+    for day in dates:  # a rule that uses the date other than as a SQL literal: one run per date
+        prepare(db, day)
+        db.execute(f"INSERT INTO _bt_alerts SELECT DISTINCT '{label}', {d(day)}, q.serial "
+                   f"FROM ({rule.sql(rules, day)}) {fired}")
 
 
 def over_dates(render: Callable[[date], str]) -> str | None:
@@ -183,15 +194,16 @@ def alerts_on(db: MachineFile, day: date) -> set[tuple[str, str]]:
     return set(db.sql(f"SELECT rule_id, serial FROM _bt_alerts WHERE as_of = {d(day)}"))
 
 
-def _score_sql(rule_ids: list[str]) -> str:
+def _score_sql(rule_ids: list[str], any_rule: bool = True) -> str:
     """One query: per rule (and any rule) alerts, hits, caught targets and median lead, over the scored dates."""
-    order = ", ".join(f"('{r}', {i})" for i, r in enumerate([*rule_ids, ANY_RULE]))
+    labels = [*rule_ids, ANY_RULE] if any_rule else rule_ids
+    order = ", ".join(f"('{r.replace(chr(39), chr(39) * 2)}', {i})" for i, r in enumerate(labels))
     return f"""
     WITH ix AS (SELECT as_of, row_number() OVER (ORDER BY as_of) AS k FROM (SELECT DISTINCT as_of FROM _bt_base)),
     pair_tgt AS (SELECT * FROM _bt_pairs),
     alerts AS (
         SELECT rule_id, as_of, serial FROM _bt_alerts
-        UNION ALL SELECT DISTINCT '{ANY_RULE}', as_of, serial FROM _bt_alerts),
+        {f"UNION ALL SELECT DISTINCT '{ANY_RULE}', as_of, serial FROM _bt_alerts" if any_rule else ""}),
     runs AS (
         SELECT a.*, ix.k - row_number() OVER (PARTITION BY a.rule_id, a.serial ORDER BY a.as_of) AS run
         FROM alerts a JOIN ix USING (as_of)),
@@ -242,6 +254,13 @@ def require_targets(db: MachineFile, spec: Spec) -> None:
 
 def run_backtest(db: MachineFile, rules: RulesFile, spec: Spec) -> Backtest:
     """Replay every date, then score all rules at once."""
+    end, dates, scored_dates = plan(db, spec)
+    replay(db, rules, scored_dates)
+    return score(db, spec, end, dates, scored_dates, [r.rule_id for r in _enabled(rules)])
+
+
+def plan(db: MachineFile, spec: Spec) -> tuple[date, list[date], list[date]]:
+    """Check the spec and fill _bt_target; the data's end, the dates asked for and those with a full window."""
     check_spec(spec)
     require_targets(db, spec)
     end = horizon(db, spec)
@@ -250,16 +269,19 @@ def run_backtest(db: MachineFile, rules: RulesFile, spec: Spec) -> Backtest:
     if dates[0] > last_scored:
         raise SdiError(f"no as-of date has a full {spec.window}-day window before the data ends ({end})",
                        f"use --to {last_scored} or earlier, or a shorter --window")
-    scored_dates = [x for x in dates if x <= last_scored]
-    replay(db, rules, scored_dates)
+    return end, dates, [x for x in dates if x <= last_scored]
+
+
+def score(db: MachineFile, spec: Spec, end: date, dates: list[date], scored_dates: list[date], labels: list[str],
+          any_rule: bool = True) -> Backtest:
+    """Score the alerts of each label in _bt_alerts (and of any of them) against the targets, in one query."""
     db.execute(f"CREATE OR REPLACE TEMP TABLE _bt_pairs AS {_pairs_sql(spec.window)}")  # read by both queries below
     days, machines, pairs, followed, scored = db.one(TOTALS_SQL) or (0, 0, 0, 0, 0)
     in_period = db.scalar(f"SELECT count(*) FROM _bt_target WHERE ts >= {d(dates[0])} + INTERVAL 1 DAY "
                           f"AND ts < {d(scored_dates[-1])} + INTERVAL ({spec.window + 1}) DAY")
     result = Backtest(spec, end, len(dates), days, machines, pairs, followed, in_period, scored)
     base = result.base_rate
-    rule_ids = [r.rule_id for r in _enabled(rules)]
-    for rule_id, alerts, hits, caught, lead in db.sql(_score_sql(rule_ids)):
+    for rule_id, alerts, hits, caught, lead in db.sql(_score_sql(labels, any_rule)):
         precision = hits / alerts if alerts else None
         result.rules.append(RuleScore(
             rule_id, alerts, hits, _r(precision), _r(caught / scored) if scored else None,

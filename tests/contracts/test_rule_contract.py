@@ -22,7 +22,7 @@ from tests.contracts.rule_cases import AS_OF, EXAMPLE, case_files, rules_with_ex
 SHIPPED_RULES_TEXT = (Path(__file__).resolve().parents[2] / "sdi" / "rules.yaml").read_text(encoding="utf-8")
 RULES_UNDER_CONTRACT = [*RULE_IDS, "hydraulic_oil_age"]
 DECLARE_RESOLUTION = ("contract_renewal", "warranty_sla", "modernization", "retrofit_age", "maintenance_due",
-                      "error_pattern", "wear", "parts_reminder", "end_of_life", "note_lead")
+                      "error_pattern", "wear", "parts_reminder", "end_of_life", "note_lead", "precursor")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_the_registry_holds_every_rule_module_in_the_shipped_order() -> None:
     modules = {p.stem for p in (Path(__file__).resolve().parents[2] / "sdi" / "triggers" / "rules").glob("*.py")}
     assert set(RULE_IDS) == modules - HELPERS - {"__init__"}
     assert RULE_IDS == ("contract_renewal", "warranty_sla", "modernization", "retrofit_age", "maintenance_due",
-                        "error_pattern", "wear", "parts_reminder", "end_of_life", "note_lead")
+                        "error_pattern", "wear", "parts_reminder", "end_of_life", "note_lead", "precursor")
     assert all(lookup(r.rule_id) is r and r.origin == f"sdi/triggers/rules/{r.rule_id}.py" for r in SHIPPED)
 
 
@@ -59,6 +59,8 @@ def test_rule_contract(rule_id: str, exports: Exports, with_example: RulesFile, 
     rule = rules.rule(rule_id)
     assert rule.contract_case is not None, f"{rule.origin} has no contract_case"
     case = rule.contract_case(AS_OF)
+    if case.params:
+        rules = rules.with_params(rule_id, {**rules.rules[rule_id].params, **case.params})
     texts, files = case_files(case.rows)
     for name, text in texts.items():
         exports.write(name, text)

@@ -84,7 +84,7 @@ def test_evidence_lets_a_reviewer_recompute_the_trigger(base: MachineFile) -> No
     assert renewal["evidence"]["source_ids"] == ["contract:K1"]
     end = base.scalar("SELECT end_date FROM contracts WHERE source_id = 'contract:K1'")
     assert (end - AS_OF).days == renewal["condition"]["value"]
-    assert renewal["rule_version"] == 2 and renewal["rules_file_version"] == "2026.11.2" and renewal["as_of"] == "2026-06-30"
+    assert renewal["rule_version"] == 2 and renewal["rules_file_version"] == "2026.11.3" and renewal["as_of"] == "2026-06-30"
     due = by_id["maintenance_due:F-MD"]
     ids = due["evidence"]["source_ids"]
     assert ids[0] == "service_record:R-F-MD"
@@ -133,8 +133,8 @@ def test_thresholds_and_per_model_overrides_come_from_the_rules_file(base: Machi
     [
         (("threshold: 7.1", "threshold: -1"), 40, "threshold"),
         (("days: 90, contract_types", "days: 90, colour: 3, contract_types"), 10, "colour"),
-        (("models: {}", "models:\n  TL:\n    wear: {threshold: high}"), 58, "threshold"),
-        (("campaign_order: [contract_renewal, ", "campaign_order: ["), 59, "campaign_order"),
+        (("models: {}", "models:\n  TL:\n    wear: {threshold: high}"), 64, "threshold"),
+        (("campaign_order: [contract_renewal, ", "campaign_order: ["), 65, "campaign_order"),
         (("  end_of_life:\n    version: 1", "  end_of_life:\n    version: [1"), None, "not valid YAML"),
     ],
 )

@@ -38,6 +38,7 @@ class Case:
     `field` and `value` as its first condition and exactly `source_ids` as evidence; NEAR must neither fire nor
     be not evaluable; MISS must be not evaluable, missing exactly `missing`. Each machine in `suppressed` would
     fire but is held back: it maps to (status 'resolved' | 'covered', the source id of the record that did it).
+    `params`: the rule's params for the case, where the shipped ones cannot show it (a rule fitted per fleet).
     """
 
     rows: Rows
@@ -46,6 +47,7 @@ class Case:
     source_ids: list[str]
     missing: list[str]
     suppressed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def low_urgency(trigger: Trigger) -> float:

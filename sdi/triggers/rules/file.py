@@ -71,6 +71,7 @@ class RulesFile(_Strict):
     routing: Routing
     sha256: str = ""
     path: str = ""
+    added_from_shipped: list[str] = Field(default_factory=list, exclude=True)  # shipped rules the file predates
     _registered: tuple[Rule, ...] = PrivateAttr(default=SHIPPED)
 
     @field_validator("rules")
@@ -117,6 +118,14 @@ class RulesFile(_Strict):
             merged.update(self.models.get(model, {}).get(rule_id, {}))
         return merged
 
+    def with_params(self, rule_id: str, params: dict[str, Any]) -> "RulesFile":
+        """A copy with one rule's params replaced and the rule enabled (raises ValidationError on a bad value)."""
+        self.rule(rule_id).params(**params)
+        copy = self.model_copy(deep=True)
+        copy.rules[rule_id] = copy.rules[rule_id].model_copy(update={"params": dict(params), "enabled": True})
+        copy._registered = self._registered
+        return copy
+
     def overrides(self, rule_id: str, name: str) -> dict[str, Any]:
         """Model -> overridden value of one param."""
         return {m: o[rule_id][name] for m, o in sorted(self.models.items()) if name in o.get(rule_id, {})}
@@ -161,6 +170,7 @@ def parse_rules(text: str, path: str, registered: Sequence[Rule] | None = None) 
         raise _fail(path, mark.line + 1 if mark else None, f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
     if not isinstance(raw, dict):
         raise _fail(path, 1, "expected a mapping with version, rules, campaign_order, priority, routing")
+    added = _add_new_shipped(raw, registered) if path != SHIPPED_PATH else []
     try:
         rules = RulesFile.model_validate(raw, context={"registered": registered})
     except ValidationError as exc:
@@ -181,7 +191,29 @@ def parse_rules(text: str, path: str, registered: Sequence[Rule] | None = None) 
                 raise _invalid(path, root, exc, ("models", model, rule_id)) from exc
     rules.sha256 = hashlib.sha256(text.encode()).hexdigest()
     rules.path = path
+    rules.added_from_shipped = added
     return rules
+
+
+def _shipped_raw() -> dict[str, Any]:
+    return yaml.safe_load(resources.files("sdi").joinpath("rules.yaml").read_text(encoding="utf-8"))
+
+
+def _add_new_shipped(raw: dict[str, Any], registered: Sequence[Rule]) -> list[str]:
+    """A rules file written before a shipped rule existed gets that rule's shipped entry, placed in campaign_order
+    where the shipped file has it, so an upgrade keeps working; returns the ids added."""
+    rules, order = raw.get("rules"), raw.get("campaign_order")
+    if not isinstance(rules, dict) or not isinstance(order, list):
+        return []
+    shipped = _shipped_raw()
+    ids = {r.rule_id for r in registered if r.origin.startswith("sdi/")}
+    added = [r for r in shipped["campaign_order"] if r in ids and r not in rules and r not in order]
+    for rule_id in added:
+        rules[rule_id] = shipped["rules"][rule_id]
+        later = shipped["campaign_order"][shipped["campaign_order"].index(rule_id) + 1:]
+        at = next((order.index(r) for r in later if r in order), len(order))
+        order.insert(at, rule_id)
+    return added
 
 
 def load_rules(home: Path | None = None) -> RulesFile:

@@ -9,7 +9,7 @@ const SDI = (() => {
   const RULE_LABEL = {
     contract_renewal: "contract renewal", warranty_sla: "warranty → SLA", modernization: "modernization",
     retrofit_age: "retrofit (age)", maintenance_due: "maintenance due", error_pattern: "error pattern", wear: "wear",
-    parts_reminder: "parts reminder", end_of_life: "end of life", note_lead: "note lead",
+    parts_reminder: "parts reminder", end_of_life: "end of life", note_lead: "note lead", precursor: "failure precursor",
     technician_lead: "technician lead",
   };
 
