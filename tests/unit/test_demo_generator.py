@@ -20,7 +20,7 @@ from sdi.demo import generator as demo
 N = 300
 AS_OF = demo.DEFAULT_AS_OF
 TRIGGERS = {"contract_renewal", "warranty_sla", "modernization", "retrofit_age", "maintenance_due", "error_pattern",
-            "wear", "parts_reminder", "end_of_life"}
+            "wear", "parts_reminder", "end_of_life", "precursor"}
 HEADERS = {
     "customers.csv": "customer_id,name,territory,account_manager,contact_name,contact_email,contact_phone",
     "machines.csv": "SerialNo;Model;CustomerNo;Site;InstallDate;BuildYear;Status;OperatingHours",
