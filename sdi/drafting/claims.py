@@ -488,10 +488,38 @@ def event_subject(sentence: str) -> str | None:
     return None
 
 
+OFFER_NOUNS = {"kit", "kits", "contract", "quote", "offer", "retrofit", "package", "overhaul", "upgrade", "spare",
+               "spares", "wear", "parts"}
+
+
+def _machine_before(words: list[str], i: int) -> bool:
+    """words[i - 1] names a machine ('machine', 'excavator D', 'PB1100-000842')."""
+    j = i - 1
+    if j >= 1 and len(words[j]) == 1 and words[j].isalpha():  # "excavator D"
+        j -= 1
+    if j >= 1 and words[j].isdigit() and MACHINE_ID.fullmatch(words[j - 1]):  # "pb1100 000842"
+        j -= 1
+    return j >= 0 and (words[j] in MACHINE_WORDS or bool(MACHINE_ID.fullmatch(words[j])))
+
+
+def machine_as_client(sentence: str) -> str | None:
+    """'the machine is recommended to wear parts kit', 'the machine is a wear parts kit': a machine is neither
+    advised nor an offer — a note recommends work *on* it."""
+    words = tokens(sentence)
+    for i, w in enumerate(words[:-2]):
+        if w not in ("is", "was", "are") or not _machine_before(words, i):
+            continue
+        if words[i + 1] in ("recommended", "advised", "asked", "requested") and words[i + 2] == "to":
+            return f"'the machine {w} {words[i + 1]} {words[i + 2]} …': a recommendation is made to a person"
+        if words[i + 1] in ("a", "an") and words[i + 2] in OFFER_NOUNS:
+            return f"'the machine {w} {words[i + 1]} {words[i + 2]} …': the machine is not the offer"
+    return None
+
+
 def unsupported_claim(sentence: str, cited: str) -> str | None:
     """The first claim of the sentence the cited text does not make, or None when every claim is supported."""
     why = degenerate(sentence) or ("pastes the source text after a label" if pasted(sentence, cited) else None) \
-        or action_as_cause(sentence) or event_subject(sentence)
+        or action_as_cause(sentence) or event_subject(sentence) or machine_as_client(sentence)
     if why:
         return why
     said, src = extract(sentence), extract(cited)

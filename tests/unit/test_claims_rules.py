@@ -73,3 +73,15 @@ def test_pasted_headers_and_ok_findings() -> None:
     assert not ok("TL3030-000214: 500h service, lubricated axes [H1].", WAX)
     assert not ok("The 2000 h maintenance found the machine in good condition [H1].", PM)
     assert ok("The 2024-06-03 maintenance on PB1100-000702 topped up the hyd oil [H1].", PM)
+
+
+KIT = {"T2": "The service note of 2026-09-12 recommends a spare or wear parts kit: \u201cwear parts kit on stock at "
+             "cust\u201d (rule note_lead v1, lead from a service note, machine PB1100-000842)"}
+
+
+def test_a_machine_is_neither_advised_nor_the_offer() -> None:
+    """Seen in `sdi eval drafts` talking points: the note recommends work on the machine, not to it."""
+    assert not ok("The customer's machine is recommended to wear parts kit on stock at cust [T2].", KIT)
+    assert not ok("The customer's machine is a spare or wear parts kit [T2].", KIT)
+    assert not ok("PB1100-000842 is advised to keep a wear parts kit in stock [T2].", KIT)
+    assert ok("A wear parts kit is recommended for your machine [T2].", KIT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -15,6 +16,7 @@ from sdi.drafting.templates import talking_point_for, trigger_sentence
 from sdi.drafting.types import Source, Sentence
 from sdi.errors import SdiError
 from sdi.store import MachineFile
+from sdi.triggers.notelead import find_leads
 from sdi.triggers.opportunities import get_opportunity
 
 MAX_TRIGGERS = 4
@@ -69,12 +71,30 @@ def own_records(book: SourceBook) -> list[Source]:
     return [s for s in book.items if s.id.startswith("H") and s.scope == "own"]
 
 
+ROUTINE_TYPES = ("maintenance", "inspection")
+_HEADER = re.compile(r"^\S+ (\w+) on ")
+
+
+def notable_first(records: list[Source]) -> list[Source]:
+    """Records that ask for or recommend something first, routine maintenance and inspections last, otherwise in
+    the given order: what a customer asked for and a technician recommended is what a rep needs, and a routine
+    record has no finding for the model to report (it tends to invent a fault there)."""
+    def rank(src: Source) -> int:
+        body = src.text.split(": ", 1)[-1]
+        if find_leads(body):
+            return 0
+        kind = _HEADER.match(src.text)
+        return 2 if kind and kind.group(1) in ROUTINE_TYPES else 1
+
+    return sorted(records, key=rank)
+
+
 def findings(run: DraftRun, records: list[Source], tries: int, want: int) -> Iterator[Sentence]:
     """One model finding per record (what the visit found, and a request or recommendation only if it says so),
-    over at most `tries` records until `want` findings passed the check."""
+    over at most `tries` records, notable ones first, until `want` findings passed the check."""
     prompt = load_prompt("finding")
     passed = 0
-    for src in records[:tries]:
+    for src in notable_first(records)[:tries]:
         sentence = run.task(prompt, record_values(src), src.id, "findings")
         if sentence is not None:
             passed += 1
