@@ -269,7 +269,8 @@ def _clause(window: list[str]) -> list[str]:
 def _actor_of(words: list[str], i: int) -> str | None:
     """The subject of the action at i: nearest actor before it in the clause (not a recipient), or 'by X' after."""
     passive = any(w in PASSIVE for w in words[max(0, i - 2):i])  # "the supervisor was advised": the recipient
-    for j in range(i - 1, i - 1 if passive else max(-1, i - 7), -1):
+    reach = 16 if i and words[i - 1] == "and" else 7  # "the technician greased … and asked": a shared subject
+    for j in range(i - 1, i - 1 if passive else max(-1, i - reach), -1):
         if words[j] in ".;:!?(" or words[j] == "that":
             break
         actor = actor_class(words[j])
@@ -493,33 +494,69 @@ OFFER_NOUNS = {"kit", "kits", "contract", "quote", "offer", "retrofit", "package
 
 
 def _machine_before(words: list[str], i: int) -> bool:
-    """words[i - 1] names a machine ('machine', 'excavator D', 'PB1100-000842')."""
+    """words[i - 1] names a machine as a subject ('machine', 'excavator D', 'PB1100-000842'; not 'motor on SHD24')."""
     j = i - 1
     if j >= 1 and len(words[j]) == 1 and words[j].isalpha():  # "excavator D"
         j -= 1
     if j >= 1 and words[j].isdigit() and MACHINE_ID.fullmatch(words[j - 1]):  # "pb1100 000842"
         j -= 1
-    return j >= 0 and (words[j] in MACHINE_WORDS or bool(MACHINE_ID.fullmatch(words[j])))
+    named = j >= 0 and (words[j] in MACHINE_WORDS or bool(MACHINE_ID.fullmatch(words[j])))
+    return named and not (j >= 1 and words[j - 1] in PREPOSITIONS)
+
+
+def _noun_phrase(words: list[str]) -> list[str]:
+    """The leading run of plain words ('annual safety inspection' of 'annual safety inspection , …')."""
+    out = []
+    for w in words:
+        if not w.isalpha() or w in CLAUSE_BREAKS or w in PREPOSITIONS or w in ("or", "and", "with"):
+            break
+        out.append(w)
+    return out
+
+
+EVENT_KINDS = {"inspection", "service", "repair", "maintenance", "visit", "replacement", "check"}
+PART_DEEDS = ("replace", "upkeep")  # done to a part: a machine is repaired or serviced, not replaced or greased
 
 
 def machine_as_client(sentence: str) -> str | None:
-    """'the machine is recommended to wear parts kit', 'the machine is a wear parts kit': a machine is neither
-    advised nor an offer — a note recommends work *on* it."""
+    """'the machine is recommended to wear parts kit', 'the machine is a wear parts kit', 'TL3030 is an annual
+    safety inspection', 'excavator C was replaced with a turbocharger': a machine is neither advised, nor an offer
+    or a visit, nor the part a deed was done to — a note records work *on* it."""
     words = tokens(sentence)
     for i, w in enumerate(words[:-2]):
-        if w not in ("is", "was", "are") or not _machine_before(words, i):
+        if w not in ("is", "was", "are", "has", "had") or not _machine_before(words, i):
             continue
-        if words[i + 1] in ("recommended", "advised", "asked", "requested") and words[i + 2] == "to":
-            return f"'the machine {w} {words[i + 1]} {words[i + 2]} …': a recommendation is made to a person"
-        if words[i + 1] in ("a", "an") and words[i + 2] in OFFER_NOUNS:
-            return f"'the machine {w} {words[i + 1]} {words[i + 2]} …': the machine is not the offer"
+        nxt = words[i + 1:i + 5]
+        if nxt[0] in ("recommended", "advised", "asked", "requested") and nxt[1] == "to":
+            return f"'the machine {w} {nxt[0]} to …': a recommendation is made to a person"
+        phrase = _noun_phrase(words[i + 2:i + 8]) if nxt[0] in ("a", "an") and w in ("is", "was", "are") else []
+        if phrase and phrase[-1] in OFFER_NOUNS | EVENT_KINDS:
+            return f"'the machine {w} a … {phrase[-1]}': the machine is not the {phrase[-1]}"
+        deed = nxt[1] if nxt[0] == "been" and len(nxt) > 1 else nxt[0]
+        if (w in ("is", "was") or nxt[0] == "been") and action_class(deed) in PART_DEEDS:
+            return f"'the machine {w} {deed}': a part is {deed}, not the machine"
+    return None
+
+
+def repaired_to(sentence: str) -> str | None:
+    """'was repaired to commercial radio', 'repaired … to cover a cab roof': a work-order heading ('repairs to X')
+    read as a deed with a goal."""
+    words = tokens(sentence)
+    for i, w in enumerate(words[:-1]):
+        if stem(w) == "repair" and w != "repairs" and "to" in words[i + 1:i + 6]:
+            j = words.index("to", i + 1)
+            if all(x not in CLAUSE_BREAKS and x not in (",", ".") for x in words[i + 1:j]) \
+                    and words[j + 1:j + 2] and words[j + 1] not in ("be", "spec", "specification", "standard") \
+                    and not action_class(words[j + 1]):  # 'repaired to fix …': a purpose
+                return f"'{w} … to {words[j + 1]}': a heading 'repairs to …' read as a goal"
     return None
 
 
 def unsupported_claim(sentence: str, cited: str) -> str | None:
     """The first claim of the sentence the cited text does not make, or None when every claim is supported."""
     why = degenerate(sentence) or ("pastes the source text after a label" if pasted(sentence, cited) else None) \
-        or action_as_cause(sentence) or event_subject(sentence) or machine_as_client(sentence)
+        or action_as_cause(sentence) or event_subject(sentence) or machine_as_client(sentence) \
+        or repaired_to(sentence)
     if why:
         return why
     said, src = extract(sentence), extract(cited)
@@ -653,13 +690,57 @@ def _restates_fault(sentence: str, src: Claims) -> bool:
     return False
 
 
+PART_HEADS = {stem(w) for w in (
+    "hose", "line", "pipe", "cover", "seal", "filter", "bolt", "pin", "mount", "bracket", "guard", "switch",
+              "sensor", "valve", "motor", "pump", "cable", "belt", "light", "lamp", "bearing", "bush", "gasket",
+              "fitting", "breather", "coupling", "clamp", "plate", "tube", "housing", "element", "relay", "fuse",
+              "harness", "connector", "nozzle", "glass", "lens", "cup", "pad", "ring", "shaft", "gear", "chain",
+              "door", "step", "rail", "handrail", "wiper", "mirror", "tooth", "teeth", "tip", "adapter", "liner")}
+
+
+def _runs(words: list[str]) -> list[list[str]]:
+    """Runs of consecutive object stems ('top radiator hose' -> ['top', 'radiator', 'hos'])."""
+    runs, run = [], []
+    for w in words + ["."]:
+        if w in SIDES or w == "top" or (w[0].isalpha() and _is_object_word(w) and not action_class(w)
+                                         and w not in MACHINE_WORDS and not MACHINE_ID.fullmatch(w)
+                                         and w not in DETERMINERS):
+            run.append(stem(w))
+        else:
+            if run:
+                runs.append(run)
+            run = []
+    return runs
+
+
+def truncated_object(sentence: str, cited: str) -> str | None:
+    """'the top radiator' where the source has 'top radiator hose': the part named is the one before the source's
+    head noun, a different component."""
+    src_runs = _runs(tokens(cited))
+    for run in _runs(tokens(sentence)):
+        if len(run) < 2:
+            continue
+        for s_run in src_runs:
+            for k in range(len(s_run) - len(run)):
+                if s_run[k:k + len(run)] == run and s_run[k + len(run)] in PART_HEADS \
+                        and s_run[k + len(run)] not in run:
+                    return (f"'{' '.join(run)}' drops the head of the source's "
+                            f"'{' '.join(s_run[k:k + len(run) + 1])}' (a different component)")
+    return None
+
+
 # Claims about how the sentence's parts hang together (numbers, causes, fitted parts, faults, modality).
-STRUCTURE_CHECKS = (number_frame_unsupported, cause_by, fitted_with, attachment_unsupported, planned_deed, new_part)
+STRUCTURE_CHECKS = (number_frame_unsupported, cause_by, fitted_with, attachment_unsupported, planned_deed, new_part,
+                    truncated_object)
 
 
 def _state_unsupported(state: str, negated: bool, src: Claims) -> str | None:
     if negated:
-        if src.negative_finding or any(s == state and n for s, n in src.states):
+        if any(s == state and n for s, n in src.states):
+            return None
+        if any(s == state for s, _ in src.states):  # 'the belt was not noisy' over 'BELT NOISY … TEST RUN OK'
+            return f"the source states '{state}'; the sentence's negation inverts it"
+        if src.negative_finding:
             return None
         return f"negation 'no {state}' is not supported by the source"
     if state == "fault":

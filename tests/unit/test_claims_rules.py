@@ -85,3 +85,50 @@ def test_a_machine_is_neither_advised_nor_the_offer() -> None:
     assert not ok("The customer's machine is a spare or wear parts kit [T2].", KIT)
     assert not ok("PB1100-000842 is advised to keep a wear parts kit in stock [T2].", KIT)
     assert ok("A wear parts kit is recommended for your machine [T2].", KIT)
+
+
+TURBO = {"H1": "2005-09-18 replacement on excavator C: CHANGEOUT ~ RIGHT HAND TURBOCHARGER"}
+SLEW = {"H1": "2006-05-03 repair on excavator D: SHD24 Replace R/H slew motor"}
+RADIO = {"H1": "2003-11-11 repair on excavator B: Repairs to commercial radio, shovel 16"}
+LUBE = {"H1": "2011-07-29 repair on excavator E: Repair damage to bucket lube system"}
+SAFETY = {"H1": "2026-10-26 inspection on TL3030-000478: ANNUAL SAFETY INSPECTION; VIB 5.7 mm/s AT CUTTING HEAD DRIVE"}
+
+
+def test_the_machine_is_not_the_part_the_visit_or_the_offer() -> None:
+    assert not ok("The excavator C was replaced on September 18, 2005, with a right-hand turbocharger [H1].", TURBO)
+    assert ok("The right-hand turbocharger of excavator C was replaced [H1].", TURBO)
+    assert ok("The right-hand slew motor on SHD24 was replaced [H1].", SLEW)  # the motor, not SHD24, is the subject
+    assert not ok("TL3030-000478 is an annual safety inspection [H1].", SAFETY)
+    assert ok("TL3030-000478 had an annual safety inspection [H1].", SAFETY)
+
+
+def test_a_work_order_heading_is_not_a_goal() -> None:
+    assert not ok("The excavator B was repaired to commercial radio and shovel 16 [H1].", RADIO)
+    assert ok("The commercial radio of excavator B was repaired [H1].", RADIO)
+    assert ok("The excavator E has been repaired to fix the bucket lube system [H1].", LUBE)  # a purpose
+
+
+BELT = {"H1": "2020-03-14 repair on TL4020-000560: Y-AXIS BELT NOISY; REPL Y-AXIS BELT; TEST RUN OK"}
+HOSE_RH = {"H1": "2005-11-11 repair on excavator C: REPLACE TOP RADIATOR HOSE- RH SIDE"}
+
+
+def test_a_negation_may_not_invert_what_the_source_states() -> None:
+    """'TEST RUN OK' is a negative finding, but not about the noise the source reports."""
+    assert not ok("The visit found that the Y-axis belt was not noisy [H1].", BELT)
+    assert ok("The Y-axis belt was noisy and was replaced; the test run was ok [H1].", BELT)
+
+
+def test_the_part_named_keeps_the_sources_head_noun() -> None:
+    assert not ok("The top radiator on the right-hand side of excavator C was replaced [H1].", HOSE_RH)
+    assert ok("The top radiator hose on the right-hand side of excavator C was replaced [H1].", HOSE_RH)
+
+
+RETROFIT = {"H1": "2023-11-23 maintenance on PB1100-000842: PM service. greased ram guides. cust asks if retrofit of "
+                  "control is possible. quote to follow, test run ok"}
+
+
+def test_a_shared_subject_carries_over_and() -> None:
+    assert not ok("The technician greased the ram guides on PB1100-000842 and asked if a retrofit of control is "
+                  "possible [H1].", RETROFIT)
+    assert ok("The technician greased the ram guides, and the customer asked if a retrofit of control is possible "
+              "[H1].", RETROFIT)
