@@ -375,6 +375,8 @@ def degenerate(sentence: str) -> str | None:
     """Why a sentence is not a sentence (repetition, pasted headers, meta text), or None."""
     if DEGENERATE_MARKERS.search(sentence):
         return "copies a source header, marker or meta text"
+    if any(m.group(1).lower() not in HEADER_LEADS for m in HEADER_IN_TEXT.finditer(sentence)):
+        return "drops a record header into the sentence ('… encoder 2026-07-03 repair on …')"
     words = re.findall(r"[a-z0-9]+", sentence.lower())
     for n, times in ((3, 3), (5, 2)):
         grams = Counter(" ".join(words[k:k + n]) for k in range(len(words) - n + 1))
@@ -385,6 +387,11 @@ def degenerate(sentence: str) -> str | None:
     if sentence.count("(") != sentence.count(")"):
         return "unbalanced parenthesis (garbled text)"
     return None
+
+
+HEADER_IN_TEXT = re.compile(r"(?i)(\S+)\s+\d{4}-\d{2}-\d{2} (?:repair|maintenance|inspection|replacement) on ")
+HEADER_LEADS = {"the", "a", "an", "on", "in", "of", "during", "at", "from", "since", "last", "its", "this", "that",
+                "our", "your", "their", "his", "her", "by", "after", "before"}
 
 
 def pasted(sentence: str, cited: str) -> bool:
@@ -529,6 +536,8 @@ def machine_as_client(sentence: str) -> str | None:
         nxt = words[i + 1:i + 5]
         if nxt[0] in ("recommended", "advised", "asked", "requested") and nxt[1] == "to":
             return f"'the machine {w} {nxt[0]} to …': a recommendation is made to a person"
+        if w in ("is", "was", "are") and nxt[0].endswith("ing") and action_class(nxt[0]) in DEEDS:
+            return f"'the machine {w} {nxt[0]} …': a machine does no deeds; the service team does"
         phrase = _noun_phrase(words[i + 2:i + 8]) if nxt[0] in ("a", "an") and w in ("is", "was", "are") else []
         if phrase and phrase[-1] in OFFER_NOUNS | EVENT_KINDS:
             return f"'the machine {w} a … {phrase[-1]}': the machine is not the {phrase[-1]}"
@@ -729,9 +738,34 @@ def truncated_object(sentence: str, cited: str) -> str | None:
     return None
 
 
+def _counted(words: list[str]) -> dict[str, int]:
+    """Head stem -> count, for 'N <part words>' with N >= 2 ('3 track pin retaining bolts' -> bolt: 3)."""
+    out = {}
+    for i, w in enumerate(words[:-1]):
+        if w.isdigit() and 2 <= int(w) <= 99:
+            run = next(iter(_runs(words[i + 1:i + 6])), [])
+            if run and words[i + 1][0].isalpha():
+                out[run[-1]] = int(w)
+    return out
+
+
+def quantity_changed(sentence: str, cited: str) -> str | None:
+    """'a track pin retaining bolt missing' where the source counts '3 … bolts': one is not three."""
+    counted = _counted(tokens(scrub_dates(cited)))  # '2026-09-24 maintenance' counts nothing
+    if not counted:
+        return None
+    words = tokens(sentence)
+    for i, w in enumerate(words[:-1]):
+        if w in ("a", "an", "one"):
+            run = next(iter(_runs(words[i + 1:i + 6])), [])
+            if run and words[i + 1][0].isalpha() and run[-1] in counted and not words[i + len(run)].endswith("s"):
+                return f"'{w} … {run[-1]}': the source counts {counted[run[-1]]}"
+    return None
+
+
 # Claims about how the sentence's parts hang together (numbers, causes, fitted parts, faults, modality).
 STRUCTURE_CHECKS = (number_frame_unsupported, cause_by, fitted_with, attachment_unsupported, planned_deed, new_part,
-                    truncated_object)
+                    truncated_object, quantity_changed)
 
 
 def _state_unsupported(state: str, negated: bool, src: Claims) -> str | None:

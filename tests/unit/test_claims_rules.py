@@ -132,3 +132,17 @@ def test_a_shared_subject_carries_over_and() -> None:
                   "possible [H1].", RETROFIT)
     assert ok("The technician greased the ram guides, and the customer asked if a retrofit of control is possible "
               "[H1].", RETROFIT)
+
+
+BOLTS = {"H1": "2008-11-19 repair on excavator E: 3 TRACK PIN RETAINING BOLTS MISSING"}
+ENCODER = {"H1": "2026-07-03 repair on TL4020-000670: machine stops with E-920. found LH motor encoder intermittent."}
+DIE = {"H1": "2019-09-19 replacement on PM500-000738: ftited new die. PN 6602-240. planned replacement."}
+
+
+def test_counts_headers_and_deeds_hold() -> None:
+    assert not ok("The excavator E has a track pin retaining bolt missing [H1].", BOLTS)
+    assert ok("3 track pin retaining bolts were missing on excavator E [H1].", BOLTS)
+    assert not ok("The technician found a faulty motor encoder 2026-07-03 repair on TL4020-000670 [H1].", ENCODER)
+    assert ok("The 2026-07-03 repair on TL4020-000670 found the left-hand motor encoder intermittent [H1].", ENCODER)
+    assert not ok("PM500-000738 is replacing a die [H1].", DIE)
+    assert ok("A new die, PN 6602-240, was fitted on PM500-000738 as a planned replacement [H1].", DIE)
