@@ -22,6 +22,8 @@ from sdi.cli import models as models_cli
 from sdi.cli import check as check_cli
 from sdi.cli import backtest as backtest_cli
 from sdi.cli import rules as rules_cli
+from sdi.cli import crm as crm_cli
+from sdi.cli import webhooks as webhooks_cli
 
 app = typer.Typer(
     help="SDI — Service Decision Intelligence: find the machines in your installed base that need service now.",
@@ -292,7 +294,8 @@ def bench_llm(
 
 
 # Each command family registers its own commands (index/search, audit/backup, serve/users).
-for _family in (retrieval_cli, audit_cli, serve_cli, models_cli, check_cli, backtest_cli, rules_cli):
+for _family in (retrieval_cli, audit_cli, serve_cli, models_cli, check_cli, backtest_cli, rules_cli, crm_cli,
+                webhooks_cli):
     _family.register(app, bench_app)
 
 
