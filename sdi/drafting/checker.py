@@ -89,7 +89,7 @@ def check_sentence(sentence: str, sources: dict[str, str], min_support: float = 
         return parts
     cites, body, cited = parts
     where = ", ".join(cites)
-    if min_support > 0 and (why := degenerate(body)):  # before dates are blanked: a pasted "2005-03-20 repair on"
+    if min_support > 0 and (why := degenerate(body, cited)):  # before dates are blanked: a pasted "2005-03-20 repair on"
         return Verdict(False, cites, why)
     known_dates = dates_in(cited)
     for token, candidates in date_mentions(body):

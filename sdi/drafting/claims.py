@@ -94,7 +94,8 @@ noted note notes showed shows indicated indicates indicating reported stated acc
 done completed complete undertaken conducted successfully properly correctly need needed needs required require
 issue issues problem problems fault faults attention action actions condition status result results state
 your our we you please let may might could would should will can must shall i advisor trusted
-including include includes included incl history last latest recent ever previous experiencing
+including include includes included incl history last latest recent ever previous experiencing experienced
+experience experiences
 january february march april may june july august september october november december
 """.split())
 DEGENERATE_MARKERS = re.compile(
@@ -126,9 +127,13 @@ def normalise(text: str) -> str:
     return text
 
 
+IRREGULAR = {"came": "come", "went": "go", "ran": "run", "took": "take", "gave": "give", "began": "begin",
+             "got": "get", "wore": "wear", "tore": "tear", "broke": "break"}
+
+
 def stem(word: str) -> str:
     """A crude stem: plural, -ing, -ed, -ment, -ly removed ("leaking" -> "leak", "cylinders" -> "cylinder")."""
-    word = word.removesuffix("'s")
+    word = IRREGULAR.get(word, word).removesuffix("'s")
     if len(word) > 4 and word.endswith(("ied", "ies")):
         return word[:-3] + "y"  # "dried" -> "dry"
     for suffix in ("ments", "ment", "ings", "ing", "edly", "ed", "ly", "es", "s"):
@@ -144,13 +149,27 @@ def tokens(text: str) -> list[str]:
 
 
 def _class(word: str, table: dict[str, tuple[str, ...]]) -> str | None:
-    """The class whose stem list names the word: exact stem, or a prefix for stems of 4+ letters."""
+    """The class whose stem list names the word: exact stem, or a prefix for stems of 4+ letters; a technician's
+    typo in a long word ('calirbated') is read as the intended word."""
     s = stem(word)
     for name, stems in table.items():
         if any(s == t or (len(t) >= 4 and t not in EXACT_STEMS and (s.startswith(t) or word.startswith(t)))
                for t in stems):
             return name
+    if len(word) >= 8:
+        for name, stems in table.items():
+            if any(len(t) >= 7 and _typo(word[:len(t)], t) for t in stems):
+                return name
     return None
+
+
+def _typo(a: str, b: str) -> bool:
+    """Equal but for one swapped pair of neighbouring letters or one changed letter."""
+    diff = [k for k in range(min(len(a), len(b))) if a[k] != b[k]]
+    if len(a) != len(b):
+        return False
+    return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                              and a[diff[1]] == b[diff[0]])
 
 
 def action_class(word: str) -> str | None:
@@ -371,16 +390,19 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long_[:k] + long_[k + 1:] == short for k in range(len(long_)))
 
 
-def degenerate(sentence: str) -> str | None:
-    """Why a sentence is not a sentence (repetition, pasted headers, meta text), or None."""
+def degenerate(sentence: str, cited: str = "") -> str | None:
+    """Why a sentence is not a sentence (repetition, pasted headers, meta text), or None; a phrase the cited text
+    itself repeats ('fund l/h back gauge finger bent; fitted new l/h back gauge finger') may repeat."""
     if DEGENERATE_MARKERS.search(sentence):
         return "copies a source header, marker or meta text"
     if any(m.group(1).lower() not in HEADER_LEADS for m in HEADER_IN_TEXT.finditer(sentence)):
         return "drops a record header into the sentence ('… encoder 2026-07-03 repair on …')"
     words = re.findall(r"[a-z0-9]+", sentence.lower())
+    source = re.findall(r"[a-z0-9]+", cited.lower())
     for n, times in ((3, 3), (5, 2)):
         grams = Counter(" ".join(words[k:k + n]) for k in range(len(words) - n + 1))
-        if grams and max(grams.values()) >= times:
+        echoed = Counter(" ".join(source[k:k + n]) for k in range(len(source) - n + 1))
+        if any(c >= times and echoed[g] < c for g, c in grams.items()):
             return "repeats itself"
     if len(words) > 60:
         return "too long for one finding"
@@ -490,8 +512,11 @@ def event_subject(sentence: str) -> str | None:
             while j >= 0 and words[j] in PASSIVE | {"also", "successfully", "then"}:
                 j -= 1
             subject = words[j] if j >= 0 else ""
+            phrase = words[max(0, j - 4):j]
+            deed_noun = any(action_class(x) for x in phrase[phrase.index("of") - 1:] if "of" in phrase) \
+                if "of" in phrase else False  # "replacement of clamp pads were performed"
             if subject.isalpha() and subject not in EVENT_NOUNS and not action_class(subject) \
-                    and subject not in FILLER:
+                    and subject not in FILLER and not deed_noun:
                 return f"'{subject} … {w}': only a deed or an event can be {w}"
     return None
 
@@ -542,8 +567,30 @@ def machine_as_client(sentence: str) -> str | None:
         if phrase and phrase[-1] in OFFER_NOUNS | EVENT_KINDS:
             return f"'the machine {w} a … {phrase[-1]}': the machine is not the {phrase[-1]}"
         deed = nxt[1] if nxt[0] == "been" and len(nxt) > 1 else nxt[0]
-        if (w in ("is", "was") or nxt[0] == "been") and action_class(deed) in PART_DEEDS:
+        fitted_with = stem(deed) in ("fit", "fitt", "refit", "refitt", "install", "equipp")  # gets a part: fine
+        if (w in ("is", "was") or nxt[0] == "been") and action_class(deed) in PART_DEEDS and not fitted_with:
             return f"'the machine {w} {deed}': a part is {deed}, not the machine"
+    return None
+
+
+OK_FINDING = re.compile(r"\b(?:within spec\w*|ok|okay|in order|operational|no defects?)\b")
+NOT_OK = re.compile(r"\bnot (?:\w+ ){0,2}?(?:within (?:the )?(?:\w+ )?spec\w*|ok|okay|in order|operational)\b")
+
+
+def inverted_ok(sentence: str, cited: str) -> str | None:
+    """'was not within the specified specifications' where the source says 'everything within spec'."""
+    said, src = normalise(sentence), normalise(cited)
+    if NOT_OK.search(said) and OK_FINDING.search(src) and not NOT_OK.search(src):
+        return "the source's ok-finding is negated"
+    return None
+
+
+def event_replaced(sentence: str) -> str | None:
+    """'the service was replaced with vacuum cups': a visit is done, a part is replaced."""
+    words = tokens(sentence)
+    for i, w in enumerate(words[1:-1], 1):
+        if words[i - 1] in EVENT_KINDS and w in ("is", "was", "were") and action_class(words[i + 1]) == "replace":
+            return f"'{words[i - 1]} {w} {words[i + 1]}': a part is replaced, not the {words[i - 1]}"
     return None
 
 
@@ -563,9 +610,9 @@ def repaired_to(sentence: str) -> str | None:
 
 def unsupported_claim(sentence: str, cited: str) -> str | None:
     """The first claim of the sentence the cited text does not make, or None when every claim is supported."""
-    why = degenerate(sentence) or ("pastes the source text after a label" if pasted(sentence, cited) else None) \
+    why = degenerate(sentence, cited) or ("pastes the source text after a label" if pasted(sentence, cited) else None) \
         or action_as_cause(sentence) or event_subject(sentence) or machine_as_client(sentence) \
-        or repaired_to(sentence)
+        or repaired_to(sentence) or event_replaced(sentence)
     if why:
         return why
     said, src = extract(sentence), extract(cited)
@@ -765,7 +812,7 @@ def quantity_changed(sentence: str, cited: str) -> str | None:
 
 # Claims about how the sentence's parts hang together (numbers, causes, fitted parts, faults, modality).
 STRUCTURE_CHECKS = (number_frame_unsupported, cause_by, fitted_with, attachment_unsupported, planned_deed, new_part,
-                    truncated_object, quantity_changed)
+                    truncated_object, quantity_changed, inverted_ok)
 
 
 def _state_unsupported(state: str, negated: bool, src: Claims) -> str | None:

@@ -146,3 +146,26 @@ def test_counts_headers_and_deeds_hold() -> None:
     assert ok("The 2026-07-03 repair on TL4020-000670 found the left-hand motor encoder intermittent [H1].", ENCODER)
     assert not ok("PM500-000738 is replacing a die [H1].", DIE)
     assert ok("A new die, PN 6602-240, was fitted on PM500-000738 as a planned replacement [H1].", DIE)
+
+
+CALIB = {"H1": "2018-05-11 maintenance on PB1100-000815: 2000 h maintenance. changed hydraulic oil filter, calirbated Y1/Y2"}
+FINGER = {"H1": "2025-08-08 repair on PB800-000764: fund l/h back gauge finger bent; fitted new l/h back gauge finger "
+                "part 4455-310"}
+SPEC = {"H1": "2024-09-09 inspection on PB800-000771: insp after cust call - spoke w/ maint manager and advised not to "
+              "bridge the light curtain - everything within spec"}
+CUPS = {"H1": "2024-12-14 maintenance on BC200-000452: SCHEDULED SERVICE; REPLACED VACUUM CUPS, CHECKED ROBOT CABLE PACK"}
+
+
+def test_fair_readings_of_terse_notes_pass() -> None:
+    """Seen on the fresh labelled batch: a typo in the note, a phrase the note itself repeats."""
+    assert ok("The hydraulic oil filter was changed and Y1/Y2 were calibrated [H1].", CALIB)
+    assert ok("The technician found the l/h back gauge finger bent and fitted a new l/h back gauge finger part "
+              "4455-310 [H1].", FINGER)
+
+
+def test_an_ok_finding_and_a_visit_stay_what_they_are() -> None:
+    assert not ok("The technician found that PB800-000771 was not within the specified specifications [H1].", SPEC)
+    assert ok("Everything was within spec, and the maintenance manager was advised not to bridge the light curtain "
+              "[H1].", SPEC)
+    assert not ok("The service was replaced with vacuum cups [H1].", CUPS)
+    assert ok("The vacuum cups were replaced and the robot cable pack was checked [H1].", CUPS)
