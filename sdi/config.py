@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -20,6 +23,7 @@ from pydantic_settings import (
 from sdi.errors import ConfigError
 
 CONFIG_ENV = "SDI_CONFIG"
+EVENT_FILTER = re.compile(r"^(\*|[a-z_]+\.(\*|[a-z_]+))$")
 
 
 def config_file_path() -> Path | None:
@@ -35,6 +39,57 @@ def config_file_path() -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+# SDI status -> the CRM's opportunity stage (Salesforce StageName); every SDI status must be mapped.
+CRM_STAGES = {"open": "Prospecting", "in_progress": "Qualification", "won": "Closed Won", "lost": "Closed Lost",
+              "dismissed": "Closed Lost", "resolved": "Closed Lost"}
+
+
+class CrmSettings(BaseModel):
+    """CRM export: the stage mapping and the app address that links back to the evidence."""
+
+    model_config = {"extra": "forbid"}
+
+    stages: dict[str, str] = Field(default_factory=lambda: dict(CRM_STAGES),
+                                   description="SDI status -> StageName (replaces the default mapping as a whole).")
+    base_url: str | None = Field(None, description="Address of the SDI app in links (default: http://host:port).")
+
+
+class WebhookEndpoint(BaseModel):
+    """One webhook receiver: where events go, the shared secret they are signed with, which event types it wants."""
+
+    model_config = {"extra": "forbid", "frozen": True}
+
+    url: str
+    secret: str = Field(repr=False)
+    events: tuple[str, ...] = ("*",)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _whsec(cls, value: str) -> str:
+        try:
+            key = base64.b64decode(value.removeprefix("whsec_"), validate=True)
+        except (binascii.Error, ValueError):
+            key = b""
+        if not value.startswith("whsec_") or not 24 <= len(key) <= 64:
+            raise ValueError("must be whsec_ + base64 of 24 to 64 random bytes (make one with: sdi webhooks secret)")
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _event_filters(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [v for v in value if not EVENT_FILTER.match(v)]
+        if bad or not value:
+            raise ValueError(f"event types {bad} are not like 'opportunity.updated', 'lead.*' or '*'")
+        return value
 
 
 class Settings(BaseSettings):
@@ -64,6 +119,34 @@ class Settings(BaseSettings):
     llm_kwargs: Annotated[dict[str, Any], NoDecode] = Field(
         default_factory=dict, description="Keyword arguments for the class of llm=langchain:package.module:ClassName "
         "(a mapping in the config file; JSON in SDI_LLM_KWARGS).")
+
+    crm: CrmSettings = Field(default_factory=CrmSettings, description="CRM export: `stages` (SDI status -> "
+                             "StageName) and `base_url` (links back to the evidence).")
+
+    webhook_url: str | None = Field(None, description="One webhook endpoint (http or https); needs webhook_secret.")
+    webhook_secret: str | None = Field(None, description="Its signing secret, whsec_<base64> (sdi webhooks secret).",
+                                       repr=False)
+    webhooks: list[WebhookEndpoint] = Field(default_factory=list, description="Several endpoints (config file: a list "
+                                            "of url, secret, optional events).")
+    webhook_timeout: float = Field(10.0, gt=0, le=300, description="Seconds a receiver may take before the attempt fails.")
+    webhook_max_attempts: int = Field(12, ge=1, le=100, description="Attempts per event and endpoint before giving up.")
+    webhook_backoff_base: float = Field(1.0, gt=0, le=3600, description="First retry delay bound in seconds (doubles).")
+    webhook_backoff_cap: float = Field(600.0, gt=0, le=86400, description="Longest retry delay in seconds.")
+
+    @model_validator(mode="after")
+    def _webhook_pair(self) -> Settings:
+        if bool(self.webhook_url) != bool(self.webhook_secret):
+            raise ValueError("webhook_url and webhook_secret go together: set both or neither")
+        urls = [e.url for e in self.webhook_endpoints]
+        if len(urls) != len(set(urls)):
+            raise ValueError("a webhook URL is configured twice")
+        return self
+
+    @property
+    def webhook_endpoints(self) -> list[WebhookEndpoint]:
+        """Every configured endpoint (webhook_url first, then the webhooks list)."""
+        single = [WebhookEndpoint(url=self.webhook_url, secret=self.webhook_secret)] if self.webhook_url else []
+        return single + list(self.webhooks)
 
     @field_validator("llm")
     @classmethod

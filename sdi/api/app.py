@@ -23,6 +23,7 @@ from sdi.api.queue import WorkQueue
 from sdi.api.routes import ROUTERS
 from sdi.audit.log import AuditLog
 from sdi.config import Settings
+from sdi.loop.webhooks import Deliverer
 from sdi.store import MachineFile
 
 log = logging.getLogger("sdi.api")
@@ -126,13 +127,16 @@ def create_app(settings: Settings, db: MachineFile | None = None, drafts: Any | 
     worker_db = db.child()  # the worker thread's own cursor: DuckDB handles are not shared across threads
     queue = WorkQueue(_draft_factory(settings, worker_db, audit, drafts), queue_size or settings.api_queue_size)
     state = AppState(settings, db, audit, queue, owns_db)
+    webhooks = Deliverer(db.child(), settings)  # its own cursor, like the draft worker; idle unless an endpoint is set
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         queue.start()
+        webhooks.start()
         try:
             yield
         finally:
+            webhooks.stop()
             queue.stop()
             if state.owns_db:
                 state.db.close()

@@ -12,6 +12,7 @@ from typing import Any
 
 from sdi.errors import SdiError
 from sdi.store import MachineFile
+from sdi.store.events import record as record_events
 from sdi.triggers.opportunities import insert_lead_opportunity, opportunity_id
 from sdi.triggers.rules import load_rules
 from sdi.access.users import User
@@ -137,6 +138,8 @@ def create_lead(
             priority=LEAD_PRIORITY, territory=ctx["territory"], owner=routing["owner"], owner_role=routing["owner_role"],
             channel=routing["channel"], seen_on=lead["reported_at"].date(), record=opp,
         )
+        record_events(db, [("lead.reported", lead_id, {"lead": _public(lead)}),
+                           ("lead.routed", lead_id, {"lead_id": lead_id, "opportunity_id": opp["id"], **routing})])
     return _public(lead)
 
 
@@ -152,11 +155,16 @@ def _public(lead: dict[str, Any]) -> dict[str, Any]:
 
 def record_action(db: MachineFile, opportunity_id: str, user: str, action: str) -> bool:
     """Stamp the first human action on a lead's opportunity (status change, outcome); True if this was the first."""
-    updated = db.sql(
-        "UPDATE leads SET first_action_at = ?, first_action_by = ?, first_action = ? "
-        "WHERE opportunity_id = ? AND first_action_at IS NULL RETURNING id",
-        [_now(), user, action, opportunity_id],
-    )
+    at = _now()
+    with db.transaction():
+        updated = db.sql(
+            "UPDATE leads SET first_action_at = ?, first_action_by = ?, first_action = ? "
+            "WHERE opportunity_id = ? AND first_action_at IS NULL RETURNING id",
+            [at, user, action, opportunity_id],
+        )
+        record_events(db, [("lead.first_action", lead_id, {"lead_id": lead_id, "opportunity_id": opportunity_id,
+                            "first_action_at": at.isoformat(), "first_action_by": user, "first_action": action})
+                           for (lead_id,) in updated])
     return bool(updated)
 
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from sdi.errors import SdiError
 from sdi.store import MachineFile
+from sdi.store.events import watch_opportunities
 from sdi.triggers.engine import TriggerRun
 from sdi.triggers.priority import machine_context, route, score
 from sdi.triggers.rules import RulesFile
@@ -139,7 +140,7 @@ def sync(db: MachineFile, computed: list[Opportunity], as_of: date) -> SyncCount
             rows[name].append(value)
     current = {o.id for o in computed}
     gone = sorted(i for i, (_, state, _) in existing.items() if state == "active" and i not in current)
-    with db.transaction():
+    with db.transaction(), watch_opportunities(db):
         with db.registered("_opps", pa.table(rows, schema=SCHEMA)):
             db.execute("DELETE FROM opportunities WHERE id IN (SELECT id FROM _opps)")
             db.execute("INSERT INTO opportunities SELECT * FROM _opps")
@@ -158,11 +159,12 @@ def insert_lead_opportunity(
     territory: str | None, owner: str, owner_role: str, channel: str, seen_on: date, record: dict[str, Any],
 ) -> None:
     """Store the open opportunity a technician lead creates (first and last seen on the report's day)."""
-    db.execute(
-        f"INSERT INTO opportunities ({', '.join(COLUMNS)}) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
-        [opportunity_id, serial, campaign, trigger_state, priority, territory, owner, owner_role, channel, seen_on,
-         seen_on, json.dumps(record, sort_keys=True, default=str)],
-    )
+    with watch_opportunities(db, "id = ?", [opportunity_id]):
+        db.execute(
+            f"INSERT INTO opportunities ({', '.join(COLUMNS)}) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+            [opportunity_id, serial, campaign, trigger_state, priority, territory, owner, owner_role, channel, seen_on,
+             seen_on, json.dumps(record, sort_keys=True, default=str)],
+        )
 
 
 def list_opportunities(
@@ -198,7 +200,8 @@ def set_status(db: MachineFile, opp_id: str, status: str) -> None:
         raise SdiError(f"unknown status {status!r}", f"use one of {', '.join(STATUSES)}")
     if db.scalar("SELECT count(*) FROM opportunities WHERE id = ?", [opp_id]) == 0:
         raise SdiError(f"no opportunity {opp_id}", "list them with: sdi opportunities")
-    db.execute("UPDATE opportunities SET status = ? WHERE id = ?", [status, opp_id])
+    with watch_opportunities(db, "id = ?", [opp_id]):
+        db.execute("UPDATE opportunities SET status = ? WHERE id = ?", [status, opp_id])
 
 
 def get_opportunity(db: MachineFile, opp_id: str) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sdi.errors import SdiError
 from sdi.store import MachineFile
+from sdi.store.events import record as record_events
 from sdi.triggers.opportunities import set_status
 
 RESULTS = ("won", "lost", "lost_to_partner")
@@ -19,8 +20,9 @@ COLUMNS = ("id", "opportunity_id", "result", "value", "currency", "discount_pct"
 def record_outcome(
     db: MachineFile, opportunity_id: str, result: str, user: str, *, value: float | None = None,
     currency: str | None = None, discount_pct: float | None = None, partner: str | None = None, reason: str = "",
+    recorded_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Store an outcome and close the opportunity as won or lost; returns the stored outcome."""
+    """Store an outcome (at recorded_at, default now) and close the opportunity as won or lost; returns it."""
     if result not in RESULTS:
         raise SdiError(f"unknown result {result!r}", f"use one of {', '.join(RESULTS)}")
     if discount_pct is not None and not 0 <= discount_pct <= 100:
@@ -32,10 +34,12 @@ def record_outcome(
         raise SdiError("say why it was lost", "one line is enough, e.g. 'price', 'chose a local partner'")
     if result == "lost_to_partner" and not (partner or "").strip():
         raise SdiError("name the partner it was lost to", "e.g. 'local service partner Müller GmbH'")
-    set_status(db, opportunity_id, STATUS_OF[result])
     row = [db.scalar("SELECT nextval('outcome_seq')"), opportunity_id, result, value, currency, discount_pct,
-           (partner or "").strip() or None, reason or None, user, datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)]
-    db.execute(f"INSERT INTO outcomes ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", row)
+           (partner or "").strip() or None, reason or None, user, recorded_at or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)]
+    with db.transaction():
+        set_status(db, opportunity_id, STATUS_OF[result])
+        db.execute(f"INSERT INTO outcomes ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", row)
+        record_events(db, [("outcome.recorded", str(row[0]), {"outcome": _public(dict(zip(COLUMNS, row)))})])
     return _public(dict(zip(COLUMNS, row)))
 
 

@@ -10,6 +10,7 @@ import pytest
 from sdi.errors import SdiError
 from sdi.store import SCHEMA_VERSION, MachineFile
 from sdi.store.duck import connect
+from sdi.store.migrations import MIGRATIONS
 
 FROZEN = Path(__file__).resolve().parents[1] / "fixtures" / "schema_v0.sql"
 ROWS = 3
@@ -84,8 +85,9 @@ def test_old_file_migrates_and_keeps_every_row(old_file: Path) -> None:
         versions = db.sql("SELECT version, name, applied_at FROM schema_version ORDER BY version")
         after = _snapshot(db)
         assert db.scalar("SELECT nextval('lead_seq')") == ROWS + 1  # sequences continue where they were
-    assert [v[:2] for v in versions] == [(1, "initial")] and versions[-1][0] == SCHEMA_VERSION
-    assert after["rows"] == before_rows  # count and content per table
+    assert [v[:2] for v in versions] == [(m.version, m.name) for m in MIGRATIONS] and versions[-1][0] == SCHEMA_VERSION
+    assert {t: after["rows"][t] for t in before_rows} == before_rows  # count and content per table
+    assert not any(rows for t, rows in after["rows"].items() if t not in before_rows)  # later migrations' tables start empty
 
     with MachineFile(old_file) as db:  # a second open is a no-op
         assert db.sql("SELECT version, name, applied_at FROM schema_version ORDER BY version") == versions

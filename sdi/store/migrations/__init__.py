@@ -10,10 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sdi.errors import SdiError
-from sdi.store.migrations import m001_initial
+from sdi.store.migrations import m001_initial, m002_webhooks
 from sdi.store.migrations.base import Db, Migration
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, m001_initial.NAME, m001_initial.apply),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, m001_initial.NAME, m001_initial.apply),
+    Migration(2, m002_webhooks.NAME, m002_webhooks.apply),
+)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
