@@ -126,6 +126,8 @@ const SDI = (() => {
     links.push(["machines.html", me.role === "technician" ? "My machines" : "Machines"]);
     if (can.has("leads") || can.has("leads_read")) links.push(["leads.html", "Leads"]);
     if (can.has("drafts")) links.push(["drafts.html", "Drafts"]);
+    links.push(["kpis.html", "KPIs"]);
+    links.push(["performance.html", me.role === "technician" ? "My leads' results" : "Performance"]);
     if (can.has("users")) links.push(["admin.html", "Admin"]);
     return links;
   }
