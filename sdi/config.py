@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     crm: CrmSettings = Field(default_factory=CrmSettings, description="CRM export: `stages` (SDI status -> "
                              "StageName) and `base_url` (links back to the evidence).")
 
+    kpi_plan: dict[str, float] = Field(default_factory=dict, description="Target revenue per campaign for the KPI "
+                                       "plan vs actual (config file: kpi_plan: {campaign: target}).")
+
     webhook_url: str | None = Field(None, description="One webhook endpoint (http or https); needs webhook_secret.")
     webhook_secret: str | None = Field(None, description="Its signing secret, whsec_<base64> (sdi webhooks secret).",
                                        repr=False)

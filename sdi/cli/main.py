@@ -24,6 +24,8 @@ from sdi.cli import backtest as backtest_cli
 from sdi.cli import rules as rules_cli
 from sdi.cli import crm as crm_cli
 from sdi.cli import webhooks as webhooks_cli
+from sdi.cli import kpis as kpis_cli
+from sdi.cli import performance as performance_cli
 
 app = typer.Typer(
     help="SDI — Service Decision Intelligence: find the machines in your installed base that need service now.",
@@ -89,6 +91,8 @@ def demo(
     seed: Annotated[Optional[int], typer.Option(help="Random seed: same seed, same files.")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="The demo's reference date (YYYY-MM-DD).")] = None,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the app at the end.")] = True,
+    outcomes: Annotated[bool, typer.Option("--outcomes/--no-outcomes",
+                                           help="Simulate the past year's outcomes and technician leads.")] = True,
 ) -> None:
     """Generate a realistic demo installed base, import it like a customer would, and assess it."""
     from sdi.demo.run import run_demo
@@ -100,6 +104,7 @@ def demo(
         seed=settings.demo_seed if seed is None else seed,
         as_of=date.fromisoformat(as_of) if as_of else None,
         serve=serve,
+        history=outcomes,
     )
 
 
@@ -295,7 +300,7 @@ def bench_llm(
 
 # Each command family registers its own commands (index/search, audit/backup, serve/users).
 for _family in (retrieval_cli, audit_cli, serve_cli, models_cli, check_cli, backtest_cli, rules_cli, crm_cli,
-                webhooks_cli):
+                webhooks_cli, performance_cli, kpis_cli):
     _family.register(app, bench_app)
 
 

@@ -57,7 +57,8 @@ def index_history(settings: Settings, db: MachineFile, progress: Progress) -> No
     print(render_index(report.to_dict()))
 
 
-def run_demo(settings: Settings, *, machines: int, seed: int, as_of: date | None, serve: bool) -> None:
+def run_demo(settings: Settings, *, machines: int, seed: int, as_of: date | None, serve: bool,
+             history: bool = True) -> None:
     """The whole demo pipeline, printing what happened at each step."""
     from sdi.demo import generator as demo
     from connectors.ingest import ingest
@@ -80,6 +81,14 @@ def run_demo(settings: Settings, *, machines: int, seed: int, as_of: date | None
         print()
         print(render(assess(db, load_rules(settings.home), as_of)))
         print()
+        if history:
+            from sdi.demo.outcomes import simulate_history
+
+            progress("simulating a year of sales history: monthly trigger runs, reps' outcomes, technicians' leads")
+            year = simulate_history(db, settings.home, seed, progress)
+            if year:
+                print(year.summary())
+                print()
         progress("detecting triggers over the whole base and merging them into opportunities")
         result = run_triggers(db, settings.home, as_of, store=True)
         print(render_run(result))

@@ -62,7 +62,7 @@ def _close_date(record: dict[str, Any], first_seen: date, outcome: tuple[Any, ..
     return first_seen + timedelta(days=CLOSE_AFTER_DAYS)
 
 
-def _amount(record: dict[str, Any], outcome: tuple[Any, ...] | None) -> float | None:
+def amount(record: dict[str, Any], outcome: tuple[Any, ...] | None) -> float | None:
     """The won order's value, else the list price of the offer answering the primary trigger."""
     if outcome is not None and outcome[1] is not None:
         return float(outcome[1])
@@ -126,7 +126,7 @@ def build_export(db: MachineFile, stages: dict[str, str], base_url: str, since: 
         out.opportunities.append({
             "SDI_Opportunity_Id__c": opp_id, "Name": f"{record.get('campaign')} – {record.get('serial')}"[:NAME_MAX],
             "StageName": stages[status], "CloseDate": _day(_close_date(record, first_seen, outcome)),
-            "Amount": _money(_amount(record, outcome)), ACCOUNT_REF: record.get("customer_id") or "",
+            "Amount": _money(amount(record, outcome)), ACCOUNT_REF: record.get("customer_id") or "",
             "LeadSource": "SDI technician lead" if record.get("primary_rule") == LEAD_RULE else "SDI",
             "NextStep": f"{pending['Subject']} by {pending['ActivityDate']}"[:NEXT_STEP_MAX] if pending else "",
             "Description": _summary(record, link),

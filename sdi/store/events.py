@@ -11,7 +11,7 @@ from typing import Any, Iterator, Sequence
 from sdi.store.machine_file import MachineFile
 
 EVENT_TYPES = ("opportunity.created", "opportunity.updated", "opportunity.resolved", "opportunity.reopened",
-               "lead.reported", "lead.routed", "lead.first_action", "outcome.recorded")
+               "opportunity.handed_off", "lead.reported", "lead.routed", "lead.first_action", "outcome.recorded")
 # What a receiver sees of an opportunity; last_seen is left out of the comparison so a re-run that changes nothing
 # else writes no event.
 OPPORTUNITY_FIELDS = ("id", "serial", "campaign", "status", "trigger_state", "priority", "territory", "owner",

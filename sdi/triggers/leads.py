@@ -108,9 +108,9 @@ def _opportunity(lead: dict[str, Any], ctx: dict[str, Any], routing: dict[str, s
 
 def create_lead(
     db: MachineFile, home: Path, reporter: User, serial: str, observed: str, customer_wants: str = "",
-    offer_id: str | None = None, photo: Photo | None = None,
+    offer_id: str | None = None, photo: Photo | None = None, at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Store the lead, create its opportunity with the right owner, and return the lead."""
+    """Store the lead (reported at `at`, default now), create its opportunity with the right owner, return the lead."""
     if not (observed or "").strip():
         raise SdiError("say what you observed", "one sentence is enough, e.g. 'hydraulic hose weeping at cylinder 2'")
     ctx = _context(db, serial)
@@ -127,7 +127,7 @@ def create_lead(
     routing = route_lead(home, ctx, reporter, offer)
     lead = {"id": lead_id, "serial": serial, "observed": observed.strip(), "customer_wants": (customer_wants or "").strip(),
             "offer_id": offer["offer_id"] if offer else None, "photo": photo_name, "reporter": reporter.name,
-            "reported_at": _now(), "opportunity_id": opportunity_id(serial, f"lead:{lead_id}"),
+            "reported_at": at or _now(), "opportunity_id": opportunity_id(serial, f"lead:{lead_id}"),
             "owner": routing["owner"], "owner_role": routing["owner_role"],
             "first_action_at": None, "first_action_by": None, "first_action": None}
     opp = _opportunity(lead, ctx, routing, offer)
@@ -153,9 +153,9 @@ def _public(lead: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def record_action(db: MachineFile, opportunity_id: str, user: str, action: str) -> bool:
+def record_action(db: MachineFile, opportunity_id: str, user: str, action: str, at: datetime | None = None) -> bool:
     """Stamp the first human action on a lead's opportunity (status change, outcome); True if this was the first."""
-    at = _now()
+    at = at or _now()
     with db.transaction():
         updated = db.sql(
             "UPDATE leads SET first_action_at = ?, first_action_by = ?, first_action = ? "

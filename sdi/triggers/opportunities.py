@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from sdi.errors import SdiError
 from sdi.store import MachineFile
-from sdi.store.events import watch_opportunities
+from sdi.store.events import OPPORTUNITY_FIELDS, now, record as record_events, watch_opportunities
 from sdi.triggers.engine import TriggerRun
 from sdi.triggers.priority import machine_context, route, score
 from sdi.triggers.rules import RulesFile
@@ -119,27 +119,30 @@ def _scheduling(rules: RulesFile, run: TriggerRun, context: dict[str, dict[str, 
 
 def sync(db: MachineFile, computed: list[Opportunity], as_of: date) -> SyncCounts:
     """Store opportunities; keep people's statuses; mark (never delete) those whose triggers no longer hold."""
-    existing = {r[0]: r[1:] for r in db.sql("SELECT id, status, trigger_state, first_seen FROM opportunities")}
+    existing = {r[0]: r[1:] for r in db.sql(
+        "SELECT id, status, trigger_state, first_seen, data->>'$.handoff' FROM opportunities")}
     new = reopened = 0
     rows: dict[str, list[Any]] = {name: [] for name in COLUMNS}
     for opp in computed:
-        status, first_seen = "open", as_of
+        status, first_seen, handoff = "open", as_of, None
         prior = existing.get(opp.id)
         if prior:
-            status, _, first_seen = prior
+            status, _, first_seen, handoff = prior
             if status == "resolved":
                 status, reopened = "open", reopened + 1
         else:
             new += 1
         record = opp.to_dict() | {"status": status, "trigger_state": "active", "first_seen": first_seen.isoformat(),
                         "last_seen": as_of.isoformat(), "resolved_on": None}
+        if handoff:  # a person's hand-off to the CRM survives re-runs, like their status
+            record["handoff"] = json.loads(handoff)
         values = [opp.id, opp.serial, opp.campaign, status, "active", opp.priority, opp.territory,
                   opp.owner, opp.owner_role, opp.channel, first_seen, as_of, None,
                   json.dumps(record, sort_keys=True)]
         for name, value in zip(COLUMNS, values):
             rows[name].append(value)
     current = {o.id for o in computed}
-    gone = sorted(i for i, (_, state, _) in existing.items() if state == "active" and i not in current)
+    gone = sorted(i for i, (_, state, *_) in existing.items() if state == "active" and i not in current)
     with db.transaction(), watch_opportunities(db):
         with db.registered("_opps", pa.table(rows, schema=SCHEMA)):
             db.execute("DELETE FROM opportunities WHERE id IN (SELECT id FROM _opps)")
@@ -202,6 +205,37 @@ def set_status(db: MachineFile, opp_id: str, status: str) -> None:
         raise SdiError(f"no opportunity {opp_id}", "list them with: sdi opportunities")
     with watch_opportunities(db, "id = ?", [opp_id]):
         db.execute("UPDATE opportunities SET status = ? WHERE id = ?", [status, opp_id])
+
+
+def handoff_of(db: MachineFile, opp_id: str) -> dict[str, Any] | None:
+    """Who handed the opportunity off to the CRM and when, or None."""
+    raw = db.scalar("SELECT data->>'$.handoff' FROM opportunities WHERE id = ?", [opp_id])
+    return json.loads(raw) if raw else None
+
+
+def hand_off(db: MachineFile, opp_id: str, by: str, endpoints: int) -> tuple[dict[str, Any], bool]:
+    """Mark an opportunity handed off to the CRM (in its data JSON) and log opportunity.handed_off in the same
+    transaction; (the earlier hand-off, False) when it already was."""
+    if db.scalar("SELECT count(*) FROM opportunities WHERE id = ?", [opp_id]) == 0:
+        raise SdiError(f"no opportunity {opp_id}", "list them with: sdi opportunities")
+    handoff = {"by": by, "at": now().isoformat(timespec="seconds") + "Z", "endpoints": endpoints}
+    with db.transaction():
+        done = db.sql("UPDATE opportunities SET data = json_merge_patch(data, ?)::VARCHAR "
+                      "WHERE id = ? AND (data->'$.handoff') IS NULL RETURNING id", [json.dumps({"handoff": handoff}), opp_id])
+        if done:
+            record_events(db, [("opportunity.handed_off", opp_id, _handoff_payload(db, opp_id, handoff))])
+    if not done:
+        return handoff_of(db, opp_id) or {}, False
+    return handoff, True
+
+
+def _handoff_payload(db: MachineFile, opp_id: str, handoff: dict[str, Any]) -> dict[str, Any]:
+    """What the CRM receives: the opportunity as other events show it, plus account, model and offers to quote."""
+    cols = ", ".join(OPPORTUNITY_FIELDS)
+    row = db.rows_as_dicts(f"SELECT {cols}, data FROM opportunities WHERE id = ?", [opp_id])[0]
+    data = json.loads(row.pop("data"))
+    extra = {k: data.get(k) for k in ("customer_id", "customer", "model", "offers")}
+    return {"opportunity": row | extra, "handoff": handoff}
 
 
 def get_opportunity(db: MachineFile, opp_id: str) -> dict[str, Any] | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi.responses import JSONResponse
 
 from sdi.triggers import leads as leads_service
 from sdi.triggers import outcomes as outcome_service
@@ -13,11 +14,13 @@ from sdi.api.opportunity_view import OpportunityFilter, facets, get_visible, lis
 from sdi.api.schemas import OpportunityPage, OpportunityPublic, OutcomeCreate, OutcomePublic, StatusUpdate, Text
 from sdi.api.scope import can_see_opportunity, may_act_on
 from sdi.store import MachineFile
-from sdi.triggers.opportunities import SCHEDULING, set_status
+from sdi.config import WebhookEndpoint
+from sdi.triggers.opportunities import SCHEDULING, hand_off, set_status
 from sdi.access.users import User
 
 router = APIRouter(prefix="/api/opportunities", tags=["opportunities"])
 Str = Annotated[Text | None, Query(max_length=200)]
+OppPath = Annotated[str, Path(max_length=100)]
 SCHEDULERS = ("technician", "admin")  # who sees the service team's scheduling tasks (technicians: their machines)
 
 
@@ -98,3 +101,29 @@ def record_outcome(opportunity_id: str, body: OutcomeCreate, user: Writer, db: D
     leads_service.record_action(db, opportunity_id, user.name, f"outcome:{body.result}")
     audit_action(state, "outcome", outcome, user)
     return outcome
+
+
+HANDED_OFF = "opportunity.handed_off"
+NO_ENDPOINT = "recorded; no CRM endpoint configured — an admin sets SDI_WEBHOOK_URL"
+HANDOFF_409 = {409: {"description": "Already handed off: `detail` and `handoff` {by, at, endpoints} say by whom and when."}}
+
+
+def _wants(endpoint: WebhookEndpoint, kind: str) -> bool:
+    """Does the endpoint's event filter ('*', 'opportunity.*', exact types) take this event type?"""
+    return any(f == "*" or f == kind or (f.endswith(".*") and kind.startswith(f[:-1])) for f in endpoint.events)
+
+
+@router.post("/{opportunity_id}/handoff", responses=HANDOFF_409)
+def handoff(opportunity_id: OppPath, user: Writer, db: Db, state: State) -> Any:
+    """Send to the CRM: mark the opportunity handed off (who, when; audited) and log an `opportunity.handed_off` event
+    that the webhook deliverer sends to every configured endpoint; 409 when it already was."""
+    _check_may_act(db, user, opportunity_id)
+    endpoints = [e.url for e in state.settings.webhook_endpoints if _wants(e, HANDED_OFF)]
+    done, new = hand_off(db, opportunity_id, user.name, len(endpoints))
+    if not new:
+        return JSONResponse({"detail": f"already handed off to the CRM by {done.get('by')} on {done.get('at')}",
+                             "handoff": done}, status.HTTP_409_CONFLICT)
+    leads_service.record_action(db, opportunity_id, user.name, "handoff")
+    audit_id = audit_action(state, "handoff", {"opportunity_id": opportunity_id, "handoff": done}, user)
+    crm = f"queued for {len(endpoints)} webhook endpoint(s)" if endpoints else NO_ENDPOINT
+    return {"opportunity_id": opportunity_id, "handoff": done, "audit_id": audit_id, "crm": crm}

@@ -88,13 +88,7 @@
   // Inline SVG, text through textContent only: a bar per rule for its precision, and one line at the base rate (what
   // alerting at random at the same rate would reach).
   function bars(r) {
-    const NS = "http://www.w3.org/2000/svg";
-    const node = (tag, attrs, text) => {
-      const n = document.createElementNS(NS, tag);
-      for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v));
-      if (text !== undefined) n.textContent = text;
-      return n;
-    };
+    const node = SDI.svg;
     const rows = r.rules.filter((x) => x.alerts > 0);
     const W = 720, L = 140, R = 130, ROW = 22, T = 30;
     const H = T + Math.max(1, rows.length) * ROW + 6;

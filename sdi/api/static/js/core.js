@@ -166,6 +166,14 @@ const SDI = (() => {
     return `${c.field} ${c.operator} ${th === null || th === undefined ? "" : th} → ${c.value}${c.unit ? " " + c.unit : ""}`;
   }
 
-  return { captureToken, token, setToken, logout, el, clear, $, param, api, stream, boot, showError, describeError,
+  /** An SVG element with attributes and text (text through textContent only). */
+  function svg(tag, attrs, text) {
+    const n = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    for (const [k, v] of Object.entries(attrs || {})) n.setAttribute(k, String(v));
+    if (text !== undefined) n.textContent = text;
+    return n;
+  }
+
+  return { svg, captureToken, token, setToken, logout, el, clear, $, param, api, stream, boot, showError, describeError,
            badge, priorityBar, money, fmtCond, ROLE_HOME, RULE_LABEL, ApiError };
 })();

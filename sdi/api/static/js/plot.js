@@ -1,13 +1,7 @@
 // A small SVG line chart (no library): a daily series with min/max labels and the first/last dates.
 "use strict";
 const Plot = (() => {
-  const NS = "http://www.w3.org/2000/svg";
-  const node = (tag, attrs, text) => {
-    const n = document.createElementNS(NS, tag);
-    for (const [k, v] of Object.entries(attrs || {})) n.setAttribute(k, String(v));
-    if (text !== undefined) n.textContent = text;
-    return n;
-  };
+  const node = SDI.svg;
   /** series: [[isoDate, value], …] */
   function line(series, title, unit) {
     const W = 360, H = 150, L = 44, R = 8, T = 18, B = 22;
