@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -97,6 +98,19 @@ class IngestRequest(_Create):
 
     mapping: Text = Field(min_length=1, max_length=1000, description="Path of a mapping YAML on the server.")
     run_triggers: bool = True
+
+
+class WebhookReplayRequest(_Create):
+    """Queue logged events again for the webhook endpoints (same webhook-id: receivers drop what they have)."""
+
+    since: datetime = Field(description="Events that occurred at or after this time (UTC; a date means its midnight).")
+    endpoint: Text | None = Field(None, max_length=2000, description="Only this configured endpoint URL.")
+
+
+class WebhookEnableRequest(_Create):
+    """Re-enable an endpoint that answered 410 Gone."""
+
+    url: Text = Field(min_length=1, max_length=2000)
 
 
 # --- responses ------------------------------------------------------------------------------------------------

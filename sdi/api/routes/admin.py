@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timezone
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Query
 
 from sdi.api.deps import Admin, Db, State, audit_action
-from sdi.api.schemas import IngestRequest
+from sdi.api.schemas import IngestRequest, WebhookEnableRequest, WebhookReplayRequest
 from sdi.errors import SdiError
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -73,3 +73,39 @@ def backtest(
 
     spec = build_spec(db, target_kind, target, window, start, end, step)
     return run_backtest(db, load_rules(state.settings.home), spec).to_dict()
+
+
+@router.get("/webhooks")
+def webhooks_status(user: Admin, db: Db, state: State, limit: int = Query(20, ge=1, le=500)) -> dict[str, Any]:
+    """Webhook endpoints (active, paused, disabled) with pending / delivered / failed counts, and the delivery log."""
+    from sdi.loop.outbox import status
+
+    return status(db, [e.url for e in state.settings.webhook_endpoints], limit)
+
+
+@router.post("/webhooks/replay")
+def webhooks_replay(body: WebhookReplayRequest, user: Admin, db: Db, state: State) -> dict[str, Any]:
+    """Queue logged events since a time again for the configured endpoints (the server then delivers them)."""
+    from sdi.loop.outbox import replay
+
+    targets = [e for e in state.settings.webhook_endpoints if body.endpoint in (None, e.url)]
+    if not targets:
+        raise SdiError(f"no configured webhook endpoint {body.endpoint or ''}".strip(),
+                       "an admin sets SDI_WEBHOOK_URL and SDI_WEBHOOK_SECRET (or webhooks: in the config file)")
+    since = body.since.replace(tzinfo=None) if body.since.tzinfo is None else \
+        body.since.astimezone(timezone.utc).replace(tzinfo=None)
+    queued = replay(db, targets, since)
+    audit_action(state, "webhooks_replay", {"since": since.isoformat(), "endpoints": [e.url for e in targets],
+                                            "queued": queued}, user)
+    return {"queued": queued, "endpoints": [e.url for e in targets]}
+
+
+@router.post("/webhooks/enable")
+def webhooks_enable(body: WebhookEnableRequest, user: Admin, db: Db, state: State) -> dict[str, Any]:
+    """Re-enable an endpoint that answered 410 Gone; its queued deliveries go out again."""
+    from sdi.loop.outbox import enable
+
+    changed = enable(db, body.url)
+    if changed:
+        audit_action(state, "webhooks_enable", {"url": body.url}, user)
+    return {"url": body.url, "enabled": changed}

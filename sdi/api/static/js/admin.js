@@ -30,7 +30,7 @@
     catch (err) { SDI.showError(msg, err); }
     rerun.disabled = false;
   });
-  content.append(form, el("p", {}, rerun), msg, list, backtestCard());
+  content.append(form, el("p", {}, rerun), msg, list, backtestCard(), webhooksCard());
   async function load() {
     clear(list);
     const users = await api("/api/users");
@@ -68,6 +68,61 @@
     return el("section", { class: "card", id: "backtest" }, el("h2", { text: "Back-test the rules" }),
       el("p", { class: "muted", text: "Replays past as-of dates (each sees only records up to that day) and scores each rule " +
         "against the target within the window. Empty dates: 52 weekly dates ending one window before the data's end." }), bt, out);
+  }
+
+  // Webhooks: each endpoint's state and counts, re-enable after a 410, replay logged events, the delivery log.
+  function webhooksCard() {
+    const out = el("div", { id: "webhooks-status" });
+    const note = el("div");
+    const since = el("input", { name: "since", type: "date", required: true });
+    const target = el("select", { name: "endpoint" }, el("option", { value: "", text: "all endpoints" }));
+    const send = el("button", { type: "submit", class: "secondary", text: "Replay" });
+    const replay = el("form", { class: "row", id: "webhooks-replay" }, el("label", {}, "Events since", since),
+      el("label", {}, "To", target), send);
+    replay.addEventListener("submit", async (e) => {
+      e.preventDefault(); clear(note); send.disabled = true;
+      const body = { since: since.value };
+      if (target.value) body.endpoint = target.value;
+      try {
+        const r = await api("/api/admin/webhooks/replay", { method: "POST", body });
+        note.append(el("p", { class: "ok", text: `${r.queued} deliveries queued; the server sends them now.` }));
+        show();
+      } catch (err) { SDI.showError(note, err); }
+      send.disabled = false;
+    });
+    async function show() {
+      let r;
+      try { r = await api("/api/admin/webhooks"); } catch (err) { clear(out); SDI.showError(out, err); return; }
+      clear(out);
+      clear(target).append(el("option", { value: "", text: "all endpoints" }),
+        ...r.endpoints.filter((x) => x.configured).map((x) => el("option", { value: x.url, text: x.url })));
+      if (!r.endpoints.length) {
+        out.append(el("p", { class: "muted", text: `${r.events} events logged; no endpoint configured (SDI_WEBHOOK_URL and SDI_WEBHOOK_SECRET, or webhooks: in the config file).` }));
+        return;
+      }
+      const enable = (url) => el("button", { type: "button", class: "secondary", text: "Enable", onclick: async () => {
+        try { await api("/api/admin/webhooks/enable", { method: "POST", body: { url } }); show(); } catch (err) { SDI.showError(note, err); }
+      } });
+      out.append(el("div", { class: "table-wrap" }, el("table", { id: "webhook-endpoints" }, el("thead", {}, el("tr", {},
+        ...["Endpoint", "State", "Pending", "Delivered", "Failed", "Last delivered", ""].map((h) => el("th", { text: h })))),
+        el("tbody", {}, ...r.endpoints.map((x) => el("tr", {}, el("td", { text: x.url }),
+          el("td", { text: x.state + (x.disabled_reason ? ` (${x.disabled_reason})` : "") }),
+          el("td", { text: String(x.pending) }), el("td", { text: String(x.delivered) }), el("td", { text: String(x.failed) }),
+          el("td", { text: x.last_delivered || "–" }), el("td", {}, x.state === "disabled" ? enable(x.url) : "")))))));
+      if (r.deliveries.length) {
+        out.append(el("h3", { text: "Last attempts" }), el("div", { class: "table-wrap" }, el("table", { id: "webhook-log" },
+          el("thead", {}, el("tr", {}, ...["When", "Endpoint", "Event", "Attempt", "Status", "Error", "ms"].map((h) => el("th", { text: h })))),
+          el("tbody", {}, ...r.deliveries.map((d) => el("tr", {}, el("td", { text: d.attempted_at }), el("td", { text: d.endpoint }),
+            el("td", { text: `${d.type || ""} #${d.event_id}` }), el("td", { text: String(d.attempt) }),
+            el("td", { text: d.status_code === null ? "–" : String(d.status_code) }), el("td", { text: d.error || "" }),
+            el("td", { text: String(d.duration_ms ?? "") })))))));
+      }
+    }
+    show();
+    return el("section", { class: "card", id: "webhooks" }, el("h2", { text: "Webhooks" }),
+      el("p", { class: "muted", text: "Every change to an opportunity, lead or outcome is logged and sent, signed, to each " +
+        "configured endpoint. Replay re-sends logged events with the same webhook-id, so receivers drop what they already have." }),
+      out, replay, note);
   }
 
   function pct(x) { return x === null || x === undefined ? "–" : `${(100 * x).toFixed(2)}%`; }
