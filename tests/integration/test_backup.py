@@ -188,7 +188,7 @@ def test_backup_of_a_damaged_audit_log_is_written_but_fails(tmp_path: Path, sdi_
 def test_data_at_rest_is_owner_only_after_a_demo_run(tmp_path: Path, sdi_env: dict[str, str]) -> None:
     home = tmp_path / "home"
     steps = [
-        ["demo", "--machines", "30", "--seed", "3", "--no-serve"],  # generate exports, import, triggers
+        ["demo", "--machines", "30", "--seed", "3", "--no-serve", "--no-outcomes"],  # exports, import, triggers
         ["backup", "--out", str(tmp_path / "b.tar.gz")],  # audit append
         ["audit", "export", "--out", str(home / "exports" / "bundle")],  # audit append + bundle inside home
         ["restore", str(tmp_path / "b.tar.gz"), "--home", str(tmp_path / "restored")],

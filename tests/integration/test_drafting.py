@@ -14,6 +14,7 @@ from connectors.ingest import ingest
 from sdi.audit.log import AuditLog, canonical, sha256_text
 from sdi.config import load_settings
 from sdi.drafting.checker import check_sentence
+from sdi.drafting.kinds.common import notable_first
 from sdi.drafting.service import DraftService, NotFound
 from sdi.drafting.types import Draft
 from sdi.errors import SdiError
@@ -203,7 +204,7 @@ def test_why_with_a_model_states_findings_from_the_history_and_audit_records_eve
     assert sections[0] == "recommendation" and "reasons" in sections
     assert all(sections.index(x) < sections.index("findings") for x in ("recommendation", "reasons") if "findings" in sections)
     entry = AuditLog(home).get(draft.audit_id)["payload"]
-    own = [s for s in draft.sources if s.id.startswith("H") and s.scope == "own"]
+    own = notable_first([s for s in draft.sources if s.id.startswith("H") and s.scope == "own"])  # drafting order
     assert 0 < len(entry["calls"]) == len(fake.calls) <= min(3, len(own))  # up to 3 records, until 2 findings pass
     assert [c["ref"] for c in entry["calls"]] == [s.id for s in own[:len(entry["calls"])]]
     for call, src in zip(entry["calls"], own):  # one record per task: its note is in the prompt, no other record is
