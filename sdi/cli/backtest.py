@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from sdi.cli.options import parse_date
+from sdi.cli.options import JsonOpt, open_db, parse_date, print_json
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
@@ -27,21 +25,20 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         end: Annotated[Optional[str], typer.Option(
             "--to", help="Last as-of date (default: the data's as-of date minus the window).")] = None,
         step: Annotated[int, typer.Option(help="Days between as-of dates.")] = 7,
-        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")] = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Replay past as-of dates (no future data) and score every rule: precision, recall, lift, lead time."""
         from sdi.config import get_settings
-        from sdi.store import MachineFile
         from sdi.triggers.backtest import build_spec, render, run_backtest
         from sdi.triggers.rules import load_rules
 
         first, last = parse_date(start, "--from"), parse_date(end, "--to")
         settings = get_settings()
-        with MachineFile(settings.db_path, settings.db_threads, settings.db_memory_limit) as db:
+        with open_db(settings) as db:
             spec = build_spec(db, target_kind, target, window, first, last, step)
             result = run_backtest(db, load_rules(settings.home), spec)
         if as_json:
-            sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+            print_json(result.to_dict())
         else:
             typer.echo(render(result))
 
@@ -51,7 +48,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="Demo seed.")] = 42,
         dates: Annotated[int, typer.Option(help="Weekly as-of dates replayed.")] = 52,
         workdir: Annotated[Optional[Path], typer.Option(help="Scratch folder (default: SDI_HOME/bench).")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Back-test time over weekly dates on the demo base, next to one detection run."""
         from sdi.bench.backtest import run

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
-from sdi.cli.options import parse_date
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+from sdi.cli.options import JsonOpt, open_db, parse_date, print_json
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
@@ -29,28 +23,27 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         fmt: Annotated[str, typer.Option("--format", help="CRM file format: salesforce.")] = "salesforce",
         since: Annotated[Optional[str], typer.Option(
             help="Only opportunities first seen, last seen, resolved or closed on or after YYYY-MM-DD.")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Write sales opportunities and their campaign steps as Salesforce Bulk API 2.0 / Data Loader CSV (upsert)."""
         from sdi.audit.log import AuditLog
         from sdi.config import get_settings
         from sdi.errors import SdiError
         from sdi.loop.crm import FORMATS, build_export, write_export
-        from sdi.store import MachineFile
 
         if fmt not in FORMATS:
             raise SdiError(f"unknown CRM format {fmt!r}", f"use one of {', '.join(FORMATS)}")
         first = parse_date(since, "--since")
         settings = get_settings()
         base_url = settings.crm.base_url or f"http://{settings.host}:{settings.port}"
-        with MachineFile(settings.db_path, settings.db_threads, settings.db_memory_limit) as db:
+        with open_db(settings) as db:
             export = build_export(db, settings.crm.stages, base_url, first)
         files = write_export(export, out)
         summary = {"format": fmt, "out": str(out.resolve()), "since": first.isoformat() if first else None,
                    "opportunities": len(export.opportunities), "tasks": len(export.tasks), "files": files}
         AuditLog(settings.home).append("export_crm", summary, user="cli")
         if as_json:
-            _print_json(summary)
+            print_json(summary)
             return
         typer.echo(f"Exported {len(export.opportunities):,} opportunities and {len(export.tasks):,} tasks to {out} "
                    "(scheduling tasks for the service team are not sales opportunities and are left out).")
@@ -62,22 +55,21 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         file: Annotated[Path, typer.Argument(help="CSV exported from the CRM (e.g. a report of closed opportunities).")],
         mapping: Annotated[Path, typer.Option(help="Mapping YAML: columns, values.result, defaults, date_format.")],
         strict: Annotated[bool, typer.Option(help="Exit 1 when any row was rejected.")] = False,
-        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Record won/lost outcomes from a CRM export, matched by the SDI opportunity id; re-imports change nothing."""
         from sdi.config import get_settings
         from sdi.errors import SdiError
         from sdi.loop.outcomes_import import import_outcomes, load_mapping
-        from sdi.store import MachineFile
 
         if not file.is_file():
             raise SdiError(f"no file {file}", "give the CSV exported from the CRM")
         rules = load_mapping(mapping)
         settings = get_settings()
-        with MachineFile(settings.db_path, settings.db_threads, settings.db_memory_limit) as db:
+        with open_db(settings) as db:
             report = import_outcomes(db, settings.home, file, rules)
         if as_json:
-            _print_json(report.to_dict())
+            print_json(report.to_dict())
         else:
             typer.echo(f"{file}: {report.rows} rows, {len(report.recorded)} outcomes recorded, {report.unchanged} "
                        f"unchanged, {report.skipped} skipped (stage mapped to skip), {len(report.rejected)} rejected")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
 from typing import Annotated, Any, Optional
 
 import typer
 
-from sdi.cli.options import parse_date
+from sdi.cli.options import JsonOpt, open_db, parse_date, print_json
 
 WIDTH = 100
 
@@ -68,17 +67,16 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     def kpis(
         as_of: Annotated[Optional[str], typer.Option(
             "--as-of", help="Reference date YYYY-MM-DD (default: the data's as_of).")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Coverage, renewal rate, win rate, pipeline, lead turnaround, revenue and plan vs actual, each defined."""
         from sdi.config import get_settings
         from sdi.loop.kpis import compute
-        from sdi.store import MachineFile
 
         settings = get_settings()
-        with MachineFile(settings.db_path, settings.db_threads, settings.db_memory_limit) as db:
+        with open_db(settings) as db:
             result = compute(db, parse_date(as_of, "--as-of") or db.data_as_of(), plan=settings.kpi_plan)
         if as_json:
-            sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+            print_json(result)
         else:
             sys.stdout.write(render(result))

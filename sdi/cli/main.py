@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,7 +14,8 @@ from sdi.errors import SdiError
 from sdi.store import MachineFile
 from sdi.progress import Progress
 from sdi.cli import audit as audit_cli
-from sdi.cli.options import parse_date
+from sdi.cli.options import JsonOpt, open_db, parse_date
+from sdi.cli.options import print_json as _print_json
 from sdi.cli import retrieval as retrieval_cli
 from sdi.cli import serve as serve_cli
 from sdi.cli import models as models_cli
@@ -36,7 +36,6 @@ app = typer.Typer(
 bench_app = typer.Typer(help="Benchmarks: each prints its figures next to a baseline run in the same process.")
 app.add_typer(bench_app, name="bench")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
 AsOfOpt = Annotated[
     Optional[str], typer.Option("--as-of", help="Reference date YYYY-MM-DD (default: the data's as_of, else today).")
 ]
@@ -46,18 +45,8 @@ def _settings() -> Settings:
     return get_settings()
 
 
-def open_db(settings: Settings | None = None) -> MachineFile:
-    """Open the machine file under SDI_HOME."""
-    s = settings or _settings()
-    return MachineFile(s.db_path, s.db_threads, s.db_memory_limit)
-
-
 def _as_of(value: str | None, db: MachineFile) -> date:
     return parse_date(value, "--as-of") or db.data_as_of()
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str, sort_keys=False) + "\n")
 
 
 @app.command()

@@ -1,10 +1,35 @@
-"""Option values the commands share."""
+"""What the commands share: option types and values, JSON output, the machine file under SDI_HOME."""
 
 from __future__ import annotations
 
+import json
+import sys
 from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
 
 from sdi.errors import SdiError
+
+if TYPE_CHECKING:
+    from sdi.config import Settings
+    from sdi.store import MachineFile
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
+
+
+def print_json(data: Any) -> None:
+    """Write data as indented JSON to stdout (dates and other values as strings)."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def open_db(settings: Settings | None = None) -> MachineFile:
+    """Open the machine file under SDI_HOME (the settings' threads and memory limit)."""
+    from sdi.config import get_settings
+    from sdi.store import MachineFile
+
+    s = settings or get_settings()
+    return MachineFile(s.db_path, s.db_threads, s.db_memory_limit)
 
 
 def parse_date(value: str | None, option: str) -> date | None:

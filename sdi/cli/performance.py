@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
-from typing import Annotated, Any, Callable
+from typing import Any, Callable
 
 import typer
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+from sdi.cli.options import JsonOpt, open_db, print_json
 
 
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def _pct(x: float | None) -> str:
@@ -68,13 +64,12 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
 
     def _run(compute: Callable[[Any, Path], dict[str, Any]], render: Callable[[dict[str, Any]], str], as_json: bool) -> None:
         from sdi.config import get_settings
-        from sdi.store import MachineFile
 
         s = get_settings()
-        with MachineFile(s.db_path, s.db_threads, s.db_memory_limit) as db:
+        with open_db(s) as db:
             result = compute(db, s.home)
         if as_json:
-            _print_json(result)
+            print_json(result)
         else:
             typer.echo(render(result))
 

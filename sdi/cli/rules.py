@@ -3,16 +3,14 @@ one SDI_HOME runs, audited)."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from sdi.cli.options import parse_date
+from sdi.cli.options import JsonOpt, open_db, parse_date, print_json
 from sdi.errors import SdiError
 
 
@@ -36,11 +34,10 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         signals: Annotated[int, typer.Option("--signals", help="Most precursor signals fitted.")] = 3,
         write: Annotated[Optional[Path], typer.Option(
             "--write", help="Write the suggested rules as a complete rules file (nothing is applied).")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")] = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Search each rule's params and fit a precursor rule on a training period; validate on the period after."""
         from sdi.config import get_settings
-        from sdi.store import MachineFile
         from sdi.triggers.calibrate import periods, render, rules_yaml
         from sdi.triggers.calibrate import suggest as run_suggest
         from sdi.triggers.rules import load_rules
@@ -49,7 +46,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         assert first is not None and last is not None
         settings = get_settings()
         rules = load_rules(settings.home)
-        with MachineFile(settings.db_path, settings.db_threads, settings.db_memory_limit) as db:
+        with open_db(settings) as db:
             train, validation = periods(db, target_kind, window, first, last, step)
             result = run_suggest(db, rules, train, validation, min_alerts, signals)
         if write is not None:
@@ -57,7 +54,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
             write.write_text(rules_yaml(result, rules.path), encoding="utf-8")
         if as_json:
             out = {**result.to_dict(), "written": str(write) if write else None}
-            sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+            print_json(out)
             return
         typer.echo(render(result))
         if write is not None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Iterator, Optional
 
 import typer
+
+from sdi.cli.options import JsonOpt, open_db, print_json
 
 from sdi.errors import SdiError
 
@@ -20,18 +20,13 @@ webhooks_app = typer.Typer(help="Signed webhooks (Standard Webhooks) for every o
                            no_args_is_help=True)
 
 
-def _print(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
-
-
 @contextmanager
 def _opened() -> Iterator[tuple["Settings", "MachineFile"]]:
     """The settings and the machine file they point at."""
     from sdi.config import get_settings
-    from sdi.store import MachineFile
 
     settings = get_settings()
-    with MachineFile(settings.db_path, settings.db_threads, settings.db_memory_limit) as db:
+    with open_db(settings) as db:
         yield settings, db
 
 
@@ -66,7 +61,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     @webhooks_app.command("deliver")
     def deliver(
         wait: Annotated[float, typer.Option(help="Also wait up to this many seconds for retries to fall due.")] = 0.0,
-        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Send every pending delivery that is due, then exit (what still waits for a retry stays queued)."""
         from sdi.loop.webhooks import deliver as run
@@ -79,7 +74,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
             pending = db.scalar("SELECT count(*) FROM webhook_outbox WHERE state = 'pending'")
         result = vars(counts) | {"pending": pending}
         if as_json:
-            _print(result)
+            print_json(result)
         else:
             typer.echo(f"{counts.attempts} attempts: {counts.delivered} delivered, {counts.retrying} to retry, "
                        f"{counts.gave_up} given up; {pending} pending"
@@ -103,14 +98,14 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     @webhooks_app.command("status")
     def status(
         limit: Annotated[int, typer.Option(help="Delivery-log rows to show.")] = 20,
-        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Endpoints (active, paused, disabled) with pending / delivered / failed counts, and the last attempts."""
         from sdi.loop.outbox import status as run
 
         with _opened() as (settings, db):
             report = run(db, [e.url for e in settings.webhook_endpoints], limit)
-        _print(report) if as_json else typer.echo(_render_status(report))
+        print_json(report) if as_json else typer.echo(_render_status(report))
 
     @webhooks_app.command("enable")
     def enable(url: Annotated[str, typer.Argument(help="The endpoint URL a 410 Gone disabled.")]) -> None:
@@ -133,7 +128,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         events: Annotated[int, typer.Option(help="Events to deliver.")] = 1000,
         fail: Annotated[float, typer.Option(help="Share of requests the receiver answers 500.")] = 0.2,
         seed: Annotated[int, typer.Option(help="Seed of the receiver's failures.")] = 1,
-        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Deliver N events to a loopback receiver with injected failures: seconds, lost and duplicated webhook-ids."""
         from sdi.loop.webhook_bench import run

@@ -20,7 +20,6 @@ from sdi.triggers import leads
 from sdi.triggers.facts import base_machines_sql
 from sdi.triggers.opportunities import SCHEDULING, set_status
 from sdi.triggers.outcomes import record_outcome
-from sdi.triggers.rules import load_rules
 from sdi.triggers.service import run_triggers
 
 REPLAY_BUDGET = 24_000  # machine-months of replayed trigger runs (~6 s); larger bases replay every 2nd, 3rd … month
@@ -106,7 +105,6 @@ class _Year:
         self.queue: list[tuple[datetime, int, Callable[..., None], tuple[Any, ...]]] = []
         self.order = itertools.count()
         self.report = History()
-        self.rules = load_rules(home)
         self.lead_opps: set[str] = set()
         names = [r[0] for r in db.sql(
             "SELECT DISTINCT account_manager FROM customers WHERE account_manager IS NOT NULL ORDER BY 1")]
@@ -148,10 +146,8 @@ class _Year:
         self.report.statuses[status] += 1
 
     def outcome(self, when: datetime, opp_id: str, result: str, user: str, fields: dict[str, Any]) -> None:
-        """What the app's outcome form does: outcome and status, a lead's first action, an audit entry."""
+        """What the app's outcome form does: outcome, status and a lead's first action, an audit entry."""
         out = record_outcome(self.db, opp_id, result, user, recorded_at=when.replace(microsecond=0), **fields)
-        if opp_id in self.lead_opps:
-            leads.record_action(self.db, opp_id, user, f"outcome:{result}", at=when)
         self.audit.append("outcome", out | {"source": {"demo_history": self.seed}}, user)
         self.report.outcomes[result] += 1
 

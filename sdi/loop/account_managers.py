@@ -6,8 +6,9 @@ from collections import Counter
 from typing import Any
 
 from sdi.loop.bands import rate
-from sdi.loop.performance import ALL, LATEST, SALES, Scope
+from sdi.loop.performance import ALL, SALES, Scope
 from sdi.store import MachineFile
+from sdi.triggers.outcomes import LATEST
 
 ACTED = ("in_progress", "won", "lost", "dismissed")
 NO_MANAGER = "(no account manager)"
@@ -64,7 +65,7 @@ def _person(r: tuple[Any, ...]) -> dict[str, Any]:
 
 def _ci(part: int, whole: int) -> dict[str, Any]:
     r = rate(part, whole)
-    return {"share": _share(part, whole), "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
+    return {"share": r["win_rate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
 
 
 def _team(people: list[dict[str, Any]]) -> dict[str, Any]:

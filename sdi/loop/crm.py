@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -11,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from sdi.errors import SdiError
-from sdi.hashing import sha256_file
 from sdi.store import MachineFile
 from sdi.triggers.leads import RULE_ID as LEAD_RULE
 from sdi.triggers.opportunities import SCHEDULING
+from sdi.triggers.outcomes import LATEST as LATEST_OUTCOMES
 
 FORMATS = ("salesforce",)
 # Opportunity.AccountId is a plain lookup: RelationshipName.IndexedFieldName. Task.WhatId is polymorphic
@@ -110,8 +111,7 @@ def build_export(db: MachineFile, stages: dict[str, str], base_url: str, since: 
         params = [since] * 4
     rows = db.sql(f"SELECT id, status, first_seen, data FROM opportunities WHERE {' AND '.join(where)} ORDER BY id",
                   params)
-    latest = {r[0]: r for r in db.sql(  # the latest outcome of each opportunity: (id, value, recorded_at)
-        "SELECT opportunity_id, arg_max(value, id), arg_max(recorded_at, id) FROM outcomes GROUP BY opportunity_id")}
+    latest = {r[0]: r for r in db.sql(f"SELECT opportunity_id, value, recorded_at FROM {LATEST_OUTCOMES}")}
     out = Export()
     for opp_id, status, first_seen, data in rows:
         if status not in stages:
@@ -166,5 +166,5 @@ def write_export(export: Export, out: Path) -> list[dict[str, Any]]:
     written = []
     for name, (data, count) in files.items():
         _write(out / name, data)
-        written.append({"file": name, "rows": count, "sha256": sha256_file(out / name)})
+        written.append({"file": name, "rows": count, "sha256": hashlib.sha256(data).hexdigest()})  # the bytes written
     return written

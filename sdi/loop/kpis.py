@@ -10,11 +10,12 @@ from typing import Any
 from sdi.errors import SdiError
 from sdi.loop.crm import amount as crm_amount
 from sdi.store import MachineFile
+from sdi.triggers.facts import OUT_OF_SERVICE, base_machines_sql
 from sdi.triggers.leads import RULE_ID as LEAD_RULE
 from sdi.triggers.opportunities import SCHEDULING
+from sdi.triggers.outcomes import LATEST as LATEST_OUTCOMES
 
 SERVICE_CONTRACTS = ("maintenance", "service", "full_service", "sla")  # warranties come with the machine: not sold
-OUT_OF_SERVICE = ("decommissioned", "scrapped", "retired", "sold")
 PERIOD_DAYS = 365
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 RENEWAL_DAYS = 90
@@ -112,9 +113,8 @@ def coverage(db: MachineFile, as_of: date, scope: Scope) -> Kpi:
                   AND coalesce(status, '') <> 'cancelled' AND coalesce(start_date, ?) <= ? AND end_date >= ?))::INT AS num,
                1 AS den
         FROM machines m LEFT JOIN customers c USING (customer_id)
-        WHERE coalesce(m.install_date, ?) <= ? AND coalesce(m.lifecycle_status, '') NOT IN
-              ({', '.join(f"'{s}'" for s in OUT_OF_SERVICE)}) AND {where}"""
-    return _fill(kpi, *_grouped(db, sql, [as_of, as_of, as_of, as_of, as_of, *params], ("territory", "model")))
+        WHERE m.serial IN (SELECT serial FROM ({base_machines_sql(as_of)})) AND {where}"""  # in service: as triggers
+    return _fill(kpi, *_grouped(db, sql, [as_of, as_of, as_of, *params], ("territory", "model")))
 
 
 def renewal(db: MachineFile, as_of: date, scope: Scope) -> Kpi:
@@ -142,16 +142,14 @@ def renewal(db: MachineFile, as_of: date, scope: Scope) -> Kpi:
 CLOSED = """
     SELECT o.id, o.campaign, json_extract_string(o.data, '$.primary_rule') AS rule, coalesce(o.territory, '(none)') AS territory,
            x.result, x.value, x.currency
-    FROM (SELECT opportunity_id, arg_max(result, id) AS result, arg_max(value, id) AS value,
-                 arg_max(currency, id) AS currency, arg_max(recorded_at, id) AS recorded_at
-          FROM outcomes GROUP BY opportunity_id) x
+    FROM {latest} x
     JOIN opportunities o ON o.id = x.opportunity_id
     WHERE x.recorded_at::DATE > ? AND x.recorded_at::DATE <= ? AND {where}"""
 
 
 def _closed(as_of: date, scope: Scope) -> tuple[str, list[Any]]:
     where, params = scope.opportunities
-    return CLOSED.format(where=where), [as_of - timedelta(days=PERIOD_DAYS), as_of, *params]
+    return CLOSED.format(where=where, latest=LATEST_OUTCOMES), [as_of - timedelta(days=PERIOD_DAYS), as_of, *params]
 
 
 def win_rate(db: MachineFile, as_of: date, scope: Scope) -> Kpi:

@@ -47,6 +47,11 @@ def _filter(endpoint: WebhookEndpoint) -> tuple[str, list[str]]:
     return f"({' OR '.join(parts)})", exact + prefixes
 
 
+def takes(endpoint: WebhookEndpoint, kind: str) -> bool:
+    """Does the endpoint's event filter take this event type (the same test `_filter` makes in SQL)?"""
+    return any(f == "*" or f == kind or (f.endswith(".*") and kind.startswith(f[:-1])) for f in endpoint.events)
+
+
 def fan_out(db: MachineFile, endpoints: Sequence[WebhookEndpoint]) -> int:
     """Queue every new event for every configured endpoint (a new endpoint starts after the events already logged)."""
     queued = 0
@@ -56,13 +61,11 @@ def fan_out(db: MachineFile, endpoints: Sequence[WebhookEndpoint]) -> int:
             db.execute("INSERT OR IGNORE INTO webhook_endpoints SELECT ?, coalesce(max(id), 0), ?, NULL, NULL, NULL "
                        "FROM event_log", [ep.url, now()])
             mark = db.scalar("SELECT last_event_id FROM webhook_endpoints WHERE url = ?", [ep.url])
-            before = db.scalar("SELECT count(*) FROM webhook_outbox WHERE endpoint = ?", [ep.url])
-            db.execute(
+            queued += len(db.sql(  # RETURNING counts what went in (no count of the whole outbox, twice, every pass)
                 f"INSERT INTO webhook_outbox SELECT e.id, ?, {WEBHOOK_ID}, 'pending', 0, ?, ?, NULL, NULL, NULL "
                 f"FROM event_log e WHERE e.id > ? AND {cond} AND NOT EXISTS (SELECT 1 FROM webhook_outbox o "
-                "WHERE o.endpoint = ? AND o.event_id = e.id AND o.event_id > ?) ORDER BY e.id",
-                [ep.url, ep.url, now(), now(), mark, *params, ep.url, mark])
-            queued += db.scalar("SELECT count(*) FROM webhook_outbox WHERE endpoint = ?", [ep.url]) - before
+                "WHERE o.endpoint = ? AND o.event_id = e.id AND o.event_id > ?) ORDER BY e.id RETURNING event_id",
+                [ep.url, ep.url, now(), now(), mark, *params, ep.url, mark]))
             db.execute("UPDATE webhook_endpoints SET last_event_id = greatest(last_event_id, "
                        "(SELECT coalesce(max(id), 0) FROM event_log WHERE occurred_at < ?)) WHERE url = ?",
                        [now() - SETTLE, ep.url])

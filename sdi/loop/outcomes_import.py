@@ -15,7 +15,6 @@ from sdi.audit.log import AuditLog
 from sdi.errors import SdiError
 from sdi.hashing import sha256_file
 from sdi.store import MachineFile
-from sdi.triggers import leads
 from sdi.triggers.outcomes import RESULTS, outcomes_for, record_outcome
 
 FIELDS = ("external_id", "result", "value", "currency", "discount", "partner", "reason", "close_date")
@@ -145,9 +144,7 @@ def import_outcomes(db: MachineFile, home: Path, path: Path, mapping: Mapping) -
                 if latest and _same(latest[0], wanted):
                     report.unchanged += 1
                     continue
-                with db.transaction():
-                    outcome = record_outcome(db, wanted.pop("opportunity_id"), wanted.pop("result"), USER, **wanted)
-                    leads.record_action(db, outcome["opportunity_id"], USER, f"outcome:{outcome['result']}")
+                outcome = record_outcome(db, wanted.pop("opportunity_id"), wanted.pop("result"), USER, **wanted)
             except (ValueError, SdiError) as exc:
                 reason = exc.message if isinstance(exc, SdiError) else str(exc)
                 report.rejected.append({"file": str(path), "line": line, "reason": reason})

@@ -10,13 +10,11 @@ from typing import Any
 
 from sdi.loop.bands import best_split, fmt_num, make_bands, rate
 from sdi.store import MachineFile
+from sdi.triggers.outcomes import LATEST
 from sdi.triggers.rules import load_rules
 
 Scope = tuple[str, list[Any]]
 ALL: Scope = ("TRUE", [])
-# the latest outcome of each opportunity (a re-recorded outcome replaces the earlier one)
-LATEST = ("(SELECT * FROM outcomes QUALIFY row_number() OVER (PARTITION BY opportunity_id ORDER BY recorded_at DESC, "
-          "id DESC) = 1)")
 SALES = "o.channel IS DISTINCT FROM 'scheduling'"
 HOW_TO_APPLY = ("Nothing is applied automatically. To follow a suggestion, copy the rules file (SDI_HOME/rules.yaml, "
                 "else the shipped sdi/rules.yaml), change the param, raise the rule's version, and load it with "

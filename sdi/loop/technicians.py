@@ -7,8 +7,8 @@ from datetime import datetime
 from statistics import median
 from typing import Any
 
-from sdi.loop.performance import LATEST
 from sdi.store import MachineFile
+from sdi.triggers.outcomes import LATEST
 
 LEAD_COLUMNS = ("id", "serial", "observed", "customer_wants", "reporter", "reported_at", "opportunity_id", "owner",
                 "owner_role", "first_action_at", "first_action_by", "first_action", "status", "result", "value",

@@ -290,11 +290,15 @@ def score(db: MachineFile, spec: Spec, end: date, dates: list[date], scored_date
     return result
 
 
+def parse_kinds(target_kind: str) -> tuple[str, ...]:
+    """--target-kind's comma-separated event kinds, lower-case."""
+    return tuple(k.strip().lower() for k in target_kind.split(",") if k.strip())
+
+
 def build_spec(db: MachineFile, target_kind: str = "failure", target: str = "event", window: int = 14,
                start: date | None = None, end: date | None = None, step: int = 7) -> Spec:
     """A Spec from user input: comma-separated kinds; a missing --from/--to from `default_span`."""
-    kinds = tuple(k.strip().lower() for k in target_kind.split(",") if k.strip())
-    spec = Spec(start or date.min, end or date.min, step, window, target, kinds)
+    spec = Spec(start or date.min, end or date.min, step, window, target, parse_kinds(target_kind))
     if start is None or end is None:
         first, last = default_span(db, spec)
         spec = dataclasses.replace(spec, start=start or first, end=end or last)

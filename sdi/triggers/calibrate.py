@@ -15,14 +15,14 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
 from sdi.errors import SdiError
 from sdi.store import MachineFile
-from sdi.triggers.backtest import (Backtest, RuleScore, Spec, check_spec, horizon, plan, replay_dates, replay_rule,
-                                   score)
+from sdi.triggers.backtest import (Backtest, RuleScore, Spec, check_spec, horizon, parse_kinds, plan, replay_dates,
+                                   replay_rule, score)
 from sdi.triggers.rules import RulesFile
 from sdi.triggers.rules.precursor import Signal
 
@@ -98,8 +98,7 @@ def wilson_low(hits: int, alerts: int, z: float = 1.96) -> float:
 
 def periods(db: MachineFile, kinds: str, window: int, train_from: date, train_to: date, step: int) -> tuple[Spec, Spec]:
     """The training spec and the validation spec after it (to the last date with a full window)."""
-    train = Spec(train_from, train_to, step, window, "event", tuple(k.strip().lower() for k in kinds.split(",")
-                                                                     if k.strip()))
+    train = Spec(train_from, train_to, step, window, "event", parse_kinds(kinds))
     check_spec(train)
     end = horizon(db, train) - timedelta(days=window)
     start = train_to + timedelta(days=step)
@@ -188,9 +187,7 @@ def _rank(s: RuleScore) -> tuple[float, int]:
 
 def _train(db: MachineFile, rules: RulesFile, spec: Spec, tries: dict[str, tuple[str, str, Any]]) -> Backtest:
     """Score the current rules, every param candidate and every precursor candidate on the training dates."""
-    end, dates, scored = plan(db, spec)
-    with db.transaction():
-        replay_dates(db, scored)
+    def fill(scored: list[date]) -> list[str]:
         enabled = [r for r in rules.registered if rules.rules[r.rule_id].enabled and r.rule_id != PRECURSOR]
         for rule in enabled:
             replay_rule(db, rules, rule, scored)
@@ -201,11 +198,12 @@ def _train(db: MachineFile, rules: RulesFile, spec: Spec, tries: dict[str, tuple
                 replay_rule(db, variant, rule, scored, label)
         _levels(db, spec)
         db.execute(f"INSERT INTO _bt_alerts {_signal_candidates_sql(spec.kinds)}")
-        labels = [r[0] for r in db.sql("SELECT DISTINCT rule_id FROM _bt_alerts ORDER BY 1")]
-        return score(db, spec, end, dates, scored, labels, any_rule=False)
+        return [r[0] for r in db.sql("SELECT DISTINCT rule_id FROM _bt_alerts ORDER BY 1")]
+
+    return _replayed(db, spec, fill)
 
 
-def _best_signals(train: dict[str, RuleScore], base: float, min_alerts: int, most: int) -> list[Fit]:
+def _best_signals(train: dict[str, RuleScore], min_alerts: int, most: int) -> list[Fit]:
     """The best candidate per code or metric (lift ≥ MIN_LIFT, ≥ min_alerts alerts), then the `most` best."""
     best: dict[str, RuleScore] = {}
     for label, s in train.items():
@@ -259,10 +257,8 @@ def _evidence(f: Fit, c: Calibration) -> dict[str, Any]:
 def _validate(db: MachineFile, rules: RulesFile, spec: Spec, changes: list[Change], fits: list[Fit],
               calibration: Calibration) -> Backtest:
     """Score the current rules, the changes and each signal alone after the training period."""
-    end, dates, scored = plan(db, spec)
-    labels = []
-    with db.transaction():
-        replay_dates(db, scored)
+    def fill(scored: list[date]) -> list[str]:
+        labels = []
         for c in changes:
             rule = rules.rule(c.rule_id)
             replay_rule(db, rules, rule, scored)
@@ -273,16 +269,27 @@ def _validate(db: MachineFile, rules: RulesFile, spec: Spec, changes: list[Chang
             one = _with_signals(rules, [f], calibration)
             replay_rule(db, one, one.rule(PRECURSOR), scored, f"{PRECURSOR}#{k}")
             labels.append(f"{PRECURSOR}#{k}")
-        return score(db, spec, end, dates, scored, labels, any_rule=False)
+        return labels
+
+    return _replayed(db, spec, fill)
 
 
 def _validate_precursor(db: MachineFile, rules: RulesFile, spec: Spec) -> RuleScore:
     """The precursor rule of a rules file, scored on the validation period."""
+    def fill(scored: list[date]) -> list[str]:
+        replay_rule(db, rules, rules.rule(PRECURSOR), scored)
+        return [PRECURSOR]
+
+    return _replayed(db, spec, fill).rules[0]
+
+
+def _replayed(db: MachineFile, spec: Spec, fill: Callable[[list[date]], list[str]]) -> Backtest:
+    """Replay the spec's dates, let `fill` add labelled alerts (returning the labels) and score them, in one
+    transaction."""
     end, dates, scored = plan(db, spec)
     with db.transaction():
         replay_dates(db, scored)
-        replay_rule(db, rules, rules.rule(PRECURSOR), scored)
-        return score(db, spec, end, dates, scored, [PRECURSOR], any_rule=False).rules[0]
+        return score(db, spec, end, dates, scored, fill(scored), any_rule=False)
 
 
 def suggest(db: MachineFile, rules: RulesFile, train_spec: Spec, validation_spec: Spec, min_alerts: int = 20,
@@ -291,10 +298,10 @@ def suggest(db: MachineFile, rules: RulesFile, train_spec: Spec, validation_spec
     suggested rules file."""
     tries: dict[str, tuple[str, str, Any]] = {}
     train = _train(db, rules, train_spec, tries)
-    scores, base = _scores(train), train.base_rate or 0.0
+    scores = _scores(train)
     calibration = Calibration(train, train, min_alerts)
     changes = _best_changes(rules, scores, tries, min_alerts)
-    fits = _best_signals(scores, base, min_alerts, max_signals)
+    fits = _best_signals(scores, min_alerts, max_signals)
     validation = _validate(db, rules, validation_spec, changes, fits, calibration)
     calibration.validation = validation
     after = _scores(validation)

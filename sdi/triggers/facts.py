@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 
+OUT_OF_SERVICE = ("decommissioned", "scrapped")  # lifecycle statuses of machines no longer in service
+
+
 def d(as_of: date) -> str:
     """SQL DATE literal."""
     return f"DATE '{as_of.isoformat()}'"
@@ -34,7 +37,7 @@ def base_machines_sql(as_of: date) -> str:
     SELECT m.serial, m.model, m.customer_id, m.install_date, m.year_of_manufacture,
            round({age_years_sql(as_of)}, 2) AS age_years, {age_basis_sql()} AS age_basis
     FROM machines m
-    WHERE coalesce(m.lifecycle_status, '') NOT IN ('decommissioned', 'scrapped')
+    WHERE coalesce(m.lifecycle_status, '') NOT IN ({", ".join(f"'{x}'" for x in OUT_OF_SERVICE)})
       AND (m.install_date IS NULL OR m.install_date <= {d(as_of)})  -- not yet installed on that day: not in service
     """
 

@@ -8,6 +8,7 @@ from typing import Any
 from sdi.errors import SdiError
 from sdi.store import MachineFile
 from sdi.store.events import record as record_events
+from sdi.triggers.leads import record_action
 from sdi.triggers.opportunities import set_status
 
 RESULTS = ("won", "lost", "lost_to_partner")
@@ -15,6 +16,9 @@ STATUS_OF = {"won": "won", "lost": "lost", "lost_to_partner": "lost"}
 
 COLUMNS = ("id", "opportunity_id", "result", "value", "currency", "discount_pct", "partner", "reason", "recorded_by",
            "recorded_at")
+# The latest outcome of each opportunity, as a subquery with the table's columns: the last one recorded (a re-recorded
+# outcome replaces the earlier one; the opportunity's status follows it).
+LATEST = "(SELECT * FROM outcomes QUALIFY row_number() OVER (PARTITION BY opportunity_id ORDER BY id DESC) = 1)"
 
 
 def record_outcome(
@@ -22,7 +26,8 @@ def record_outcome(
     currency: str | None = None, discount_pct: float | None = None, partner: str | None = None, reason: str = "",
     recorded_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Store an outcome (at recorded_at, default now) and close the opportunity as won or lost; returns it."""
+    """Store an outcome (at recorded_at, default now), close the opportunity as won or lost and stamp a technician
+    lead's first action on it (if it had none); returns the outcome."""
     if result not in RESULTS:
         raise SdiError(f"unknown result {result!r}", f"use one of {', '.join(RESULTS)}")
     if discount_pct is not None and not 0 <= discount_pct <= 100:
@@ -40,6 +45,7 @@ def record_outcome(
         set_status(db, opportunity_id, STATUS_OF[result])
         db.execute(f"INSERT INTO outcomes ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", row)
         record_events(db, [("outcome.recorded", str(row[0]), {"outcome": _public(dict(zip(COLUMNS, row)))})])
+        record_action(db, opportunity_id, user, f"outcome:{result}", at=recorded_at)
     return _public(dict(zip(COLUMNS, row)))
 
 

@@ -5,31 +5,21 @@ from __future__ import annotations
 
 from collections import deque
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from sdi.access.users import add_user
-from sdi.config import load_settings
-from sdi.loop.webhooks import deliver, new_secret
+from sdi.loop.webhooks import deliver
 from sdi.store import MachineFile
 from sdi.store.events import record
+from tests.integration.test_webhooks import _settings as _webhook_settings
+from tests.integration.test_webhooks import receiver  # noqa: F401 (the loopback receiver fixture)
 from tests.integration.webhook_receiver import Receiver
-
-SECRET = new_secret()
-
-
-@pytest.fixture()
-def receiver() -> Iterator[Receiver]:
-    r = Receiver(SECRET, slow_seconds=1.5)
-    yield r
-    r.close()
 
 
 def _settings(home: Path, url: str) -> Any:
-    return load_settings(home=home, llm="template", webhook_url=url, webhook_secret=SECRET, webhook_timeout=0.5,
-                         webhook_backoff_base=0.05, webhook_backoff_cap=0.4)
+    return _webhook_settings(home, url, llm="template")
 
 
 def test_status_replay_and_enable_through_the_api(tmp_path: Path, receiver: Receiver) -> None:

@@ -14,7 +14,7 @@ from sdi.api.opportunity_view import OpportunityFilter, facets, get_visible, lis
 from sdi.api.schemas import OpportunityPage, OpportunityPublic, OutcomeCreate, OutcomePublic, StatusUpdate, Text
 from sdi.api.scope import can_see_opportunity, may_act_on
 from sdi.store import MachineFile
-from sdi.config import WebhookEndpoint
+from sdi.loop.outbox import takes
 from sdi.triggers.opportunities import SCHEDULING, hand_off, set_status
 from sdi.access.users import User
 
@@ -98,7 +98,6 @@ def record_outcome(opportunity_id: str, body: OutcomeCreate, user: Writer, db: D
         db, opportunity_id, body.result, user.name, value=body.value, currency=body.currency,
         discount_pct=body.discount_pct, partner=body.partner, reason=body.reason,
     )
-    leads_service.record_action(db, opportunity_id, user.name, f"outcome:{body.result}")
     audit_action(state, "outcome", outcome, user)
     return outcome
 
@@ -108,17 +107,12 @@ NO_ENDPOINT = "recorded; no CRM endpoint configured — an admin sets SDI_WEBHOO
 HANDOFF_409 = {409: {"description": "Already handed off: `detail` and `handoff` {by, at, endpoints} say by whom and when."}}
 
 
-def _wants(endpoint: WebhookEndpoint, kind: str) -> bool:
-    """Does the endpoint's event filter ('*', 'opportunity.*', exact types) take this event type?"""
-    return any(f == "*" or f == kind or (f.endswith(".*") and kind.startswith(f[:-1])) for f in endpoint.events)
-
-
 @router.post("/{opportunity_id}/handoff", responses=HANDOFF_409)
 def handoff(opportunity_id: OppPath, user: Writer, db: Db, state: State) -> Any:
     """Send to the CRM: mark the opportunity handed off (who, when; audited) and log an `opportunity.handed_off` event
     that the webhook deliverer sends to every configured endpoint; 409 when it already was."""
     _check_may_act(db, user, opportunity_id)
-    endpoints = [e.url for e in state.settings.webhook_endpoints if _wants(e, HANDED_OFF)]
+    endpoints = [e.url for e in state.settings.webhook_endpoints if takes(e, HANDED_OFF)]
     done, new = hand_off(db, opportunity_id, user.name, len(endpoints))
     if not new:
         return JSONResponse({"detail": f"already handed off to the CRM by {done.get('by')} on {done.get('at')}",
