@@ -4,7 +4,7 @@
 const SDI = (() => {
   const KEY = "sdi.token";
   const ROLE_HOME = {
-    sales_rep: "opportunities.html", technician: "machines.html", compliance: "drafts.html", admin: "opportunities.html",
+    sales_rep: "opportunities.html", technician: "machines.html", compliance: "drafts.html", admin: "status.html",
   };
   const RULE_LABEL = {
     contract_renewal: "contract renewal", warranty_sla: "warranty → SLA", modernization: "modernization",
@@ -126,10 +126,20 @@ const SDI = (() => {
     links.push(["machines.html", me.role === "technician" ? "My machines" : "Machines"]);
     if (can.has("leads") || can.has("leads_read")) links.push(["leads.html", "Leads"]);
     if (can.has("drafts")) links.push(["drafts.html", "Drafts"]);
+    if (can.has("audit")) links.push(["audit.html", "Audit trail"]);
     links.push(["kpis.html", "KPIs"]);
     links.push(["performance.html", me.role === "technician" ? "My leads' results" : "Performance"]);
-    if (can.has("users")) links.push(["admin.html", "Admin"]);
+    if (can.has("users")) links.push(["status.html", "Status"], ["dataload.html", "Data loads"], ["admin.html", "Admin"]);
     return links;
+  }
+
+  /** English / Deutsch for dates and numbers; the choice is kept in this browser. */
+  function languageChoice() {
+    const pick = el("select", { class: "lang", "aria-label": "Language for dates and numbers" },
+      el("option", { value: "en-GB", text: "English" }), el("option", { value: "de-DE", text: "Deutsch" }));
+    pick.value = locale().startsWith("de") ? "de-DE" : "en-GB";
+    pick.addEventListener("change", () => { localStorage.setItem("sdi.locale", pick.value); window.location.reload(); });
+    return pick;
   }
 
   function header(me) {
@@ -138,6 +148,7 @@ const SDI = (() => {
       el("a", { class: "brand", href: ROLE_HOME[me.role] || "opportunities.html", text: "SDI" }),
       ...navLinks(me).map(([href, label]) => el("a", { href, text: label, class: href === here ? "active" : null })),
       el("span", { class: "who", text: `${me.name} · ${me.role.replace("_", " ")}${me.territory ? " · " + me.territory : ""}` }),
+      languageChoice(),
       el("button", { type: "button", class: "link", text: "Sign out", onclick: logout }));
     document.body.prepend(nav);
   }
@@ -159,7 +170,38 @@ const SDI = (() => {
     return el("span", { class: "prio", title: `priority ${value} of 100` }, el("span", { class: "prio-track" }, bar),
       el("span", { class: "prio-num", text: value.toFixed(1) }));
   }
-  function money(v, cur) { return v === null || v === undefined ? "" : `${Number(v).toLocaleString()} ${cur || ""}`.trim(); }
+  /** The user's locale: the header's choice (localStorage "sdi.locale"), else the browser's; "de" or "en". */
+  function locale() {
+    const chosen = localStorage.getItem("sdi.locale");
+    if (chosen) return chosen;
+    return (navigator.language || "en").toLowerCase().startsWith("de") ? "de-DE" : "en-GB";
+  }
+  /** A number in the user's locale (thousands separators), at most `digits` decimals. */
+  function fmtNum(v, digits = 0) {
+    if (v === null || v === undefined || v === "" || Number.isNaN(Number(v))) return "–";
+    return Number(v).toLocaleString(locale(), { maximumFractionDigits: digits });
+  }
+  function money(v, cur) {
+    if (v === null || v === undefined) return "";
+    const n = Number(v);
+    try { if (cur && /^[A-Z]{3}$/.test(cur)) return n.toLocaleString(locale(), { style: "currency", currency: cur, maximumFractionDigits: 0 }); }
+    catch (e) { /* unknown currency code: plain number below */ }
+    return `${fmtNum(n)} ${cur || ""}`.trim();
+  }
+  /** An ISO date or timestamp as a date in the user's locale ("27 Nov 2026" / "27.11.2026"). */
+  function fmtDate(iso) {
+    if (!iso) return "–";
+    const d = new Date(String(iso).length === 10 ? `${iso}T00:00:00Z` : iso);
+    if (Number.isNaN(d.getTime())) return String(iso);
+    return d.toLocaleDateString(locale(), { year: "numeric", month: "short", day: "numeric", timeZone: String(iso).length === 10 ? "UTC" : undefined });
+  }
+  /** An ISO timestamp as date and minute in the user's locale (no seconds, no microseconds). */
+  function fmtDateTime(iso) {
+    if (!iso) return "–";
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return String(iso);
+    return d.toLocaleString(locale(), { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  }
   function fmtCond(c) {
     if (!c) return "";
     const th = Array.isArray(c.threshold) ? c.threshold.join("–") : c.threshold;
@@ -175,5 +217,5 @@ const SDI = (() => {
   }
 
   return { svg, captureToken, token, setToken, logout, el, clear, $, param, api, stream, boot, showError, describeError,
-           badge, priorityBar, money, fmtCond, ROLE_HOME, RULE_LABEL, ApiError };
+           badge, priorityBar, money, fmtCond, fmtNum, fmtDate, fmtDateTime, locale, ROLE_HOME, RULE_LABEL, ApiError };
 })();
