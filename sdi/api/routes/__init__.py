@@ -1,7 +1,7 @@
 """Thin routers, one per resource; the logic lives in the services they call."""
 
 from sdi.api.routes import (admin, audit, drafting, health, kpis, leads, machines, opportunities, performance, sources,
-                            users)
+                            status, users)
 
 ROUTERS = [health.router, opportunities.router, drafting.router, machines.router, sources.router, leads.router,
-           audit.router, users.router, admin.router, kpis.router, performance.router]
+           audit.router, users.router, admin.router, status.router, kpis.router, performance.router]
