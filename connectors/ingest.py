@@ -13,7 +13,7 @@ from connectors.transform import FieldSql, derived_id_sql, field_sql, lit, na_cl
 from sdi.errors import MappingError
 from sdi.hashing import sha256_file
 from sdi.store import PROVENANCE, MachineFile, stored_columns
-from sdi.store.imports import log_import
+from sdi.store.imports import finish_run, log_import, start_run
 from sdi.models import ENTITIES, EntitySpec
 
 Progress = Callable[[str], None]
@@ -62,6 +62,7 @@ class IngestReport:
 
     mapping: str
     files: list[FileReport]
+    run_id: int | None = None
 
     def audit_payload(self) -> dict[str, Any]:
         """What the audit log keeps of an import: files, hashes, row accounting (not the rejected rows' text)."""
@@ -71,7 +72,7 @@ class IngestReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         totals = {k: sum(getattr(f, k) for f in self.files) for k in ("rows_read", "rows_stored", "rows_rejected")}
-        return {"mapping": self.mapping, "totals": totals, "files": [asdict(f) for f in self.files]}
+        return {"mapping": self.mapping, "run_id": self.run_id, "totals": totals, "files": [asdict(f) for f in self.files]}
 
 
 def _check_columns(fm: FileMapping, source: SourceFile) -> None:
@@ -103,9 +104,30 @@ def _open_all(mapping: Mapping, batch_rows: int) -> dict[int, SourceFile]:
 
 
 def ingest(
-    db: MachineFile, mapping_path: Path, *, batch_rows: int = 200_000, progress: Progress | None = None
+    db: MachineFile, mapping_path: Path, *, batch_rows: int = 200_000, progress: Progress | None = None,
+    run_id: int | None = None, started_by: str | None = None, source: str = "cli",
+    on_file: Callable[["FileReport"], None] | None = None,
 ) -> IngestReport:
-    """Import every file of a mapping; a bad row is reported, a bad mapping or missing file stops before writing."""
+    """Import every file of a mapping; a bad row is reported, a bad mapping or missing file stops before writing.
+
+    The import is recorded as a run (its files, who started it, when it ended, why it failed); pass `run_id` when the
+    caller recorded the run already (the app's background imports), else one is started here. `on_file` sees each
+    file's report as soon as it is stored."""
+    run = run_id if run_id is not None else start_run(db, str(mapping_path), started_by, source)
+    try:
+        report = _ingest_all(db, mapping_path, batch_rows, progress, run, on_file)
+    except Exception as exc:
+        finish_run(db, run, getattr(exc, "message", None) or str(exc) or type(exc).__name__)
+        raise
+    finish_run(db, run)
+    report.run_id = run
+    return report
+
+
+def _ingest_all(
+    db: MachineFile, mapping_path: Path, batch_rows: int, progress: Progress | None, run_id: int,
+    on_file: Callable[["FileReport"], None] | None,
+) -> IngestReport:
     mapping = load_mapping(mapping_path)
     sources = _open_all(mapping, batch_rows)
     reports = []
@@ -114,8 +136,10 @@ def ingest(
     for pos, fm in mapping.ordered():
         if progress:
             progress(f"importing {fm.path} as {fm.entity}")
-        report = _ingest_file(db, mapping, fm, sources[pos], str(mapping_path), progress)
+        report = _ingest_file(db, mapping, fm, sources[pos], str(mapping_path), progress, run_id)
         reports.append(report)
+        if on_file:
+            on_file(report)
         if progress:
             progress(
                 f"  {fm.path}: {report.rows_read:,} read, {report.rows_stored:,} stored "
@@ -148,7 +172,8 @@ def _stage_batch(db: MachineFile, batch: Batch, report: FileReport, location: st
 
 
 def _ingest_file(
-    db: MachineFile, mapping: Mapping, fm: FileMapping, source: SourceFile, mapping_name: str, progress: Progress | None
+    db: MachineFile, mapping: Mapping, fm: FileMapping, source: SourceFile, mapping_name: str, progress: Progress | None,
+    run_id: int,
 ) -> FileReport:
     spec = ENTITIES[fm.entity]
     report = FileReport(fm.path, fm.entity, sha256_file(mapping.resolve(fm)), notes=list(source.notes))
@@ -159,7 +184,7 @@ def _ingest_file(
             _transform_and_store(db, mapping, fm, spec, source, report)
         report.rows_read = db.scalar("SELECT count(*) FROM stage") + unreadable
         report.rows_rejected += unreadable
-        _log_import(db, mapping_name, report, started)
+        _log_import(db, mapping_name, report, started, run_id)
     return report
 
 
@@ -297,10 +322,11 @@ def _dedupe_and_store(
     report.rejections.sort(key=lambda r: (r.line, r.scope))
 
 
-def _log_import(db: MachineFile, mapping_name: str, report: FileReport, started: datetime) -> None:
+def _log_import(db: MachineFile, mapping_name: str, report: FileReport, started: datetime, run_id: int) -> None:
     log_import(
         db, mapping=mapping_name, file=report.file, entity=report.entity, sha256=report.sha256, started=started,
         rows_read=report.rows_read, rows_stored=report.rows_stored, rows_rejected=report.rows_rejected,
         inserted=report.inserted, updated=report.updated, unchanged=report.unchanged,
         rejections=[(r.file, r.line, r.location, r.scope, r.reason, r.raw) for r in report.rejections],
+        run_id=run_id, duplicates_merged=report.duplicates_merged, values_stored=report.values_stored,
     )

@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     ingest_batch_rows: int = Field(200_000, ge=1_000, description="Rows staged per batch while importing.")
     api_queue_size: int = Field(4, ge=1, le=256, description="Drafts that may wait behind the running one before "
                                 "the API answers 429 (one model in memory drafts one at a time).")
+    company_name: str = Field("Demo Machine Works", min_length=1, max_length=120,
+                              description="Your company's name, printed on what goes to customers (the sign-up sheet).")
     vector_store: str = Field(
         "embedded", description="'embedded' (persistent Chroma under SDI_HOME) or http://host:port of a Chroma server."
     )

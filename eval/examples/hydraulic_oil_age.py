@@ -14,7 +14,7 @@ from pydantic import Field
 from sdi.format import fmt
 from sdi.triggers.facts import d
 from sdi.triggers.rules import RulesFile
-from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, facts
+from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, facts, sentences
 from sdi.triggers.rules.sqlparts import NO_CONDITIONS, NO_FACTS, Params, cond
 
 
@@ -108,6 +108,9 @@ def contract_case(as_of: date) -> Case:
 
 RULE = Rule(
     rule_id="hydraulic_oil_age", params=OilParams, sql=sql, urgency=urgency,
+    describe=sentences({  # the condition in words, {value} and {threshold} formatted for the reader
+        "operating_hours(": "{value} operating hours since the last hydraulic oil change — the interval is {threshold} h",
+    }),
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
     query_words="hydraulic oil change filter leak", contract_case=contract_case,
 )

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sdi import __version__
-from sdi.api import errors
+from sdi.api import errors, notfound
 from sdi.api.deps import AppState
 from sdi.api.cache import CacheMiddleware
 from sdi.api.queue import WorkQueue
@@ -148,7 +148,8 @@ def create_app(settings: Settings, db: MachineFile | None = None, drafts: Any | 
     for router in ROUTERS:
         app.include_router(router)
     _mount_docs(app)
-    app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
+    app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")  # html: /ui/… misses get 404.html
+    notfound.install(app, STATIC / "404.html", UI_CSP)  # and so do other addresses outside the API
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sdi.audit.log import AuditLog
+from sdi.audit.query import reviews
 
 
 @dataclass
@@ -21,6 +22,7 @@ class DraftFilter:
     since: str | None = None  # ISO date, inclusive
     until: str | None = None
     q: str | None = None
+    reviewed: bool | None = None  # None: all drafts
     limit: int = 50
     offset: int = 0
 
@@ -69,7 +71,10 @@ def _matches(s: dict[str, Any], f: DraftFilter) -> bool:
 
 def list_drafts(audit: AuditLog, f: DraftFilter) -> dict[str, Any]:
     """Draft entries newest first, filtered and paged."""
-    found = [s for s in (summary(e) for e in audit.list("draft")) if _matches(s, f)]
+    entries = audit.list()
+    marks = reviews(entries)
+    listed = (summary(e) | {"reviews": marks.get(e["id"], [])} for e in entries if e.get("kind") == "draft")
+    found = [s for s in listed if _matches(s, f) and (f.reviewed is None or bool(s["reviews"]) == f.reviewed)]
     return {"total": len(found), "items": found[f.offset:f.offset + f.limit]}
 
 
@@ -78,4 +83,4 @@ def draft_detail(audit: AuditLog, audit_id: str) -> dict[str, Any] | None:
     entry = audit.get(audit_id)
     if entry is None or entry.get("kind") != "draft":
         return None
-    return {"summary": summary(entry), "entry": entry}
+    return {"summary": summary(entry) | {"reviews": reviews(audit.entries()).get(audit_id, [])}, "entry": entry}

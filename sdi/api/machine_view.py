@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sdi.api.scope import machine_clause, redact_customer
+from sdi.api.machine_due import SORTS, due_ctes, machine_dues, shape
+from sdi.api.opportunity_view import CURRENT
+from sdi.api.telemetry_view import chart_extras, label, unit
+from sdi.api.scope import machine_clause, opportunity_clause, redact_customer
 from sdi.store import MachineFile
 from sdi.models import ENTITIES
 from sdi.access.users import User
+from sdi.triggers.rules import RulesFile
 
 HIDDEN = ("source_file", "source_line")
 EVENTS_SHOWN = 100
@@ -26,27 +30,37 @@ def rows(db: MachineFile, query: str, params: list[Any] | None = None) -> list[d
     return [{k: _plain(v) for k, v in row.items() if k not in HIDDEN} for row in db.rows_as_dicts(query, params)]
 
 
-def list_machines(db: MachineFile, user: User, q: str | None, limit: int, offset: int) -> dict[str, Any]:
-    """Machines in scope with customer name, territory and open opportunity count."""
+def list_machines(
+    db: MachineFile, user: User, q: str | None, limit: int, offset: int, rules: RulesFile, sort: str = "urgency",
+) -> dict[str, Any]:
+    """Machines in scope with customer, territory, their best open opportunity and next due date, in `sort` order
+    (urgency: best open opportunity first, then the next due date; next_due; serial)."""
     clause, params = machine_clause(user)
+    opp_scope, opp_params = opportunity_clause(user)
     where = clause
     if q:
         where += " AND contains(lower(concat_ws(' ', m.serial, m.model, m.site, c.name)), lower(?))"
         params = [*params, q]
-    base = f"FROM machines m LEFT JOIN customers c USING (customer_id) WHERE {where}"
-    total = db.scalar(f"SELECT count(*) {base}", params)
-    items = rows(
+    as_of = db.data_as_of()
+    found = rows(
         db,
-        f"SELECT m.serial, m.model, m.site, m.customer_id, c.name AS customer, c.territory, m.lifecycle_status, "
-        f"(SELECT count(*) FROM opportunities o WHERE o.serial = m.serial AND o.status IN ('open', 'in_progress')) "
-        f"AS open_opportunities {base} ORDER BY open_opportunities DESC, m.serial LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+        f"WITH scope AS (SELECT m.serial, m.model, m.site, m.customer_id, c.name AS customer, c.territory, "
+        f"m.lifecycle_status FROM machines m LEFT JOIN customers c USING (customer_id) WHERE {where}), "
+        f"{due_ctes(rules, as_of, opp_scope)} "
+        f"SELECT scope.*, coalesce(opp.open_opportunities, 0) AS open_opportunities, opp.top_priority, opp.top_id, "
+        f"opp.top_campaign, opp.top_rules, due.contract_end, due.contract_type, due.maintenance_due, due.hours_left, "
+        f"due.next_due, count(*) OVER () AS _total FROM scope LEFT JOIN opp USING (serial) LEFT JOIN due USING (serial) "
+        f"ORDER BY {SORTS.get(sort, SORTS['urgency'])} LIMIT ? OFFSET ?",
+        [*params, *opp_params, limit, offset],
     )
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+    total = found[0]["_total"] if found else db.scalar(
+        f"SELECT count(*) FROM machines m LEFT JOIN customers c USING (customer_id) WHERE {where}", params)
+    items = [shape({k: v for k, v in item.items() if k not in ("_total", "next_due")}) for item in found]
+    return {"total": total, "limit": limit, "offset": offset, "sort": sort, "as_of": as_of.isoformat(), "items": items}
 
 
 def telemetry_summary(db: MachineFile, serial: str, days: int = 365) -> list[dict[str, Any]]:
-    """Per metric: count, min, max, mean, last value, and a daily-mean series over the last `days` days."""
+    """Per metric: count, min, max, mean, last value, unit and label, and a daily-mean series over the last `days` days."""
     stats = rows(
         db,
         "SELECT metric, count(*) AS points, min(value) AS min, max(value) AS max, round(avg(value), 3) AS mean, "
@@ -65,11 +79,14 @@ def telemetry_summary(db: MachineFile, serial: str, days: int = 365) -> list[dic
         by_metric.setdefault(metric, []).append([day.isoformat(), value])
     for item in stats:
         item["series"] = by_metric.get(item["metric"], [])
+        item["unit"], item["label"] = unit(item["metric"]), label(item["metric"])
     return stats
 
 
-def machine_file(db: MachineFile, user: User, serial: str) -> dict[str, Any] | None:
-    """Everything the machine file holds about one machine in the user's scope, else None."""
+def machine_file(db: MachineFile, user: User, serial: str, rules: RulesFile) -> dict[str, Any] | None:
+    """Everything the machine file holds about one machine in the user's scope, else None; telemetry with units and
+    the rules' threshold lines, `chart_markers` with the error events and service visits on its time axis, and
+    `dues` (contract end, maintenance) soonest first."""
     clause, params = machine_clause(user)
     found = rows(db, f"SELECT * FROM machines m WHERE m.serial = ? AND {clause}", [serial, *params])
     if not found:
@@ -77,6 +94,11 @@ def machine_file(db: MachineFile, user: User, serial: str) -> dict[str, Any] | N
     machine = found[0]
     model = rows(db, "SELECT * FROM models WHERE model = ?", [machine["model"]])
     customer = rows(db, "SELECT * FROM customers WHERE customer_id = ?", [machine.get("customer_id")])
+    telemetry = telemetry_summary(db, serial)
+    fired = {r for (r,) in db.sql(
+        f"SELECT DISTINCT unnest(from_json(o.data->'$.rules', '[\"VARCHAR\"]')) FROM opportunities o "
+        f"WHERE o.serial = ? AND {CURRENT}", [serial])}
+    markers = chart_extras(db, rules, machine, telemetry, fired)
     return {
         "machine": machine,
         "model": model[0] if model else None,
@@ -86,7 +108,9 @@ def machine_file(db: MachineFile, user: User, serial: str) -> dict[str, Any] | N
         "events_total": db.scalar("SELECT count(*) FROM events WHERE serial = ?", [serial]),
         "service_records": rows(db, "SELECT * FROM service_records WHERE serial = ? ORDER BY date DESC, record_id DESC", [serial]),
         "parts_orders": rows(db, f"SELECT * FROM parts_orders WHERE serial = ? ORDER BY date DESC LIMIT {PARTS_SHOWN}", [serial]),
-        "telemetry": telemetry_summary(db, serial),
+        "telemetry": telemetry,
+        "chart_markers": markers,
+        "dues": machine_dues(db, rules, serial),
     }
 
 

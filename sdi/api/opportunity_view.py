@@ -8,7 +8,9 @@ from typing import Any
 
 from sdi.api.scope import opportunity_clause
 from sdi.store import MachineFile
+from sdi.triggers.explain import priority_explained, routing_explained, with_sentences
 from sdi.triggers.opportunities import SCHEDULING
+from sdi.triggers.rules import RulesFile
 from sdi.access.users import User
 
 CURRENT = "(o.trigger_state IN ('active', 'lead') OR o.status = 'in_progress') AND o.status NOT IN ('won', 'lost', 'dismissed')"
@@ -78,16 +80,42 @@ def _record(data: str, status: str, state: str, resolved_on: Any) -> dict[str, A
     return record
 
 
-def summary(record: dict[str, Any]) -> dict[str, Any]:
-    """The list view of an opportunity: no trigger evidence, offers by name and price."""
+def summary(record: dict[str, Any], rules: RulesFile, contract: tuple[float, str | None] | None = None) -> dict[str, Any]:
+    """The list view of an opportunity: no trigger evidence, offers by name and price, the priority explained."""
     out = {k: record.get(k) for k in SUMMARY_KEYS}
     out["source"] = record.get("source", "trigger")
     out["offers"] = [{"name": o.get("name"), "price": o.get("price"), "currency": o.get("currency")}
                      for o in record.get("offers") or []]
+    out["priority_factors"] = record.get("priority_factors") or {}
+    out["priority_explained"] = priority_explained(record, rules, contract)
     return out
 
 
-def list_visible(db: MachineFile, user: User, f: OpportunityFilter) -> dict[str, Any]:
+def explained(db: MachineFile, record: dict[str, Any], rules: RulesFile) -> dict[str, Any]:
+    """The full opportunity with every condition as a sentence, its priority and its routing explained."""
+    for trig in record.get("triggers") or []:
+        with_sentences(trig)
+    record["priority_explained"] = priority_explained(record, rules, contract_values(db, [record]).get(record["serial"]))
+    record["routing"] = routing_explained(record, rules)
+    return record
+
+
+def contract_values(db: MachineFile, records: list[dict[str, Any]]) -> dict[str, tuple[float, str | None]]:
+    """Per serial, the contract value the priority counted (the largest valued contract started by the record's
+    as-of day) and its currency."""
+    pairs = [(r["serial"], r.get("as_of") or r.get("last_seen")) for r in records if r.get("serial")]
+    if not pairs:
+        return {}
+    values = ", ".join("(?, CAST(? AS DATE))" for _ in pairs)
+    rows = db.sql(
+        f"SELECT v.serial, max(c.value), arg_max(c.currency, c.value) FROM (VALUES {values}) v(serial, as_of) "
+        "JOIN contracts c ON c.serial = v.serial AND c.value IS NOT NULL "
+        "AND coalesce(c.start_date, v.as_of) <= coalesce(v.as_of, current_date) GROUP BY v.serial",
+        [x for pair in pairs for x in pair])
+    return {serial: (float(value), currency) for serial, value, currency in rows if value}
+
+
+def list_visible(db: MachineFile, user: User, f: OpportunityFilter, rules: RulesFile) -> dict[str, Any]:
     """One page of the opportunities the user may see, with the total count and per-rule counts."""
     where, params = _where(user, f)
     rows = db.sql(
@@ -96,7 +124,9 @@ def list_visible(db: MachineFile, user: User, f: OpportunityFilter) -> dict[str,
         [*params, f.limit, f.offset],
     )
     total = rows[0][4] if rows else db.scalar(f"SELECT count(*) FROM opportunities o WHERE {where}", params)
-    items = [summary(_record(*r[:4])) for r in rows]
+    records = [_record(*r[:4]) for r in rows]
+    contracts = contract_values(db, records)
+    items = [summary(r, rules, contracts.get(r["serial"])) for r in records]
     return {"total": total, "limit": f.limit, "offset": f.offset, "items": items}
 
 

@@ -141,8 +141,33 @@ class UserCreated(UserPublic):
     token: str
 
 
+class Phrase(BaseModel):
+    """A sentence: English `text` with {name} slots, each slot's typed value in `args` ({num, digits} | {date} |
+    {money, currency} | {text}) for formatting in the reader's locale, and `plain`, the sentence in English."""
+
+    text: str
+    args: dict[str, dict[str, Any]] = {}
+    plain: str
+
+
+class PriorityExplained(BaseModel):
+    """Why the priority is what it is: level (high, medium, low), one sentence, and per factor its value (0..1),
+    weight and the priority points it adds."""
+
+    level: str
+    sentence: Phrase
+    factors: list[dict[str, Any]]
+
+
+class RoutingExplained(BaseModel):
+    """Who owns the opportunity and why, in one sentence (`stored`: the reason recorded when it was routed)."""
+
+    sentence: Phrase
+    stored: bool = False
+
+
 class OpportunitySummary(_Public):
-    """An opportunity in a list: priority, campaign, rules (badges), owner."""
+    """An opportunity in a list: priority (explained), campaign, rules (badges), owner."""
 
     id: str
     serial: str
@@ -153,6 +178,8 @@ class OpportunitySummary(_Public):
     owner: str | None = None
     owner_role: str | None = None
     source: str = "trigger"
+    priority_factors: dict[str, float] = {}
+    priority_explained: PriorityExplained | None = None
 
 
 class OpportunityPage(BaseModel):
@@ -165,13 +192,17 @@ class OpportunityPage(BaseModel):
 
 
 class OpportunityPublic(_Public):
-    """A full opportunity: triggers with condition (field, operator, threshold, value) and evidence source ids."""
+    """A full opportunity: triggers with condition (field, operator, threshold, value, unit and its `sentence`, a
+    Phrase) and evidence source ids; the priority and the routing explained."""
 
     id: str
     serial: str
     status: str
     triggers: list[dict[str, Any]]
     outcomes: list[dict[str, Any]] = []
+    priority_factors: dict[str, float] = {}
+    priority_explained: PriorityExplained | None = None
+    routing: RoutingExplained | None = None
 
 
 class DraftPublic(_Public):
@@ -197,7 +228,8 @@ class LeadPublic(_Public):
     reported_at: str
     opportunity_id: str
     owner: str
-    owner_role: str
+    owner_role: str = Field(description="technician, sales_rep, or admin when no sales rep in SDI can see the machine.")
+    routing_reason: str | None = Field(None, description="Why it went to its owner, in words (None for leads older than reasons).")
     hours_to_first_action: float | None = None
 
 
@@ -231,10 +263,37 @@ class AuditEntry(_Public):
 
 
 class AuditPage(BaseModel):
-    """Audit entries, newest first."""
+    """Audit entries, newest first, with the whole log's kinds (entry counts) and users for the filters."""
 
     total: int
     items: list[AuditEntry]
+    kinds: dict[str, int] = Field(default_factory=dict)
+    users: list[str] = Field(default_factory=list)
+
+
+class ReviewCreate(_Create):
+    """A reviewer's mark on a draft: reviewed, with an optional note."""
+
+    note: Text | None = Field(None, max_length=2000)
+
+
+class ReviewPublic(BaseModel):
+    """The review just recorded (its own audit entry) and every review of the draft."""
+
+    audit_id: str
+    draft: str
+    reviews: list[dict[str, Any]]
+
+
+class VerifyPublic(BaseModel):
+    """The chain re-walked from the browser: intact or the first bad entry, in words."""
+
+    ok: bool
+    entries: int
+    first_bad_entry: str | None = None
+    message: str
+    note: str = ""
+    audit_id: str | None = None
 
 
 class DraftSummary(_Public):
@@ -244,6 +303,7 @@ class DraftSummary(_Public):
     ts: str
     user: str | None = None
     kind: str | None = None
+    reviews: list[dict[str, Any]] = Field(default_factory=list, description="Reviewers' marks {audit_id, by, at, note}.")
 
 
 class DraftPage(BaseModel):
@@ -260,6 +320,13 @@ class Page(BaseModel):
     limit: int
     offset: int
     items: list[dict[str, Any]]
+
+
+class MachinePage(Page):
+    """A page of machines in the order asked for, with the data's as-of date that due dates are counted from."""
+
+    sort: str
+    as_of: str
 
 
 class Message(BaseModel):

@@ -1,18 +1,34 @@
 """Self-contained audit bundles: the log, its head anchor, every cited source text and a manifest of sha256s.
 
 A bundle is checked on any machine with `sdi audit verify --bundle DIR` (no machine file, no SDI_HOME) and, for the
-file hashes alone, with `sha256sum -c SHA256SUMS`.
+file hashes alone, with `sha256sum -c SHA256SUMS`. A bundle of a date range holds the entries of those days; its
+manifest records where they sit in the chain (the entry before them and its hash), so the range verifies on its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import tarfile
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sdi.audit.log import AuditLog, VerifyResult, canonical, cited, now_iso, sha256_text, split_log, verify_log
+from sdi.audit.log import (
+    AuditDamaged,
+    AuditLog,
+    VerifyResult,
+    canonical,
+    cited,
+    entry_id,
+    now_iso,
+    parse_head,
+    sha256_text,
+    split_log,
+    verify_log,
+    walk_chain,
+)
 from sdi.errors import SdiError
 from sdi.store.files import private_dir, secure_tree
 
@@ -23,6 +39,7 @@ README = """SDI audit bundle
 ================
 audit.jsonl   the audit log: one JSON entry per line, each chained to the one before (prev -> hash)
 HEAD          the head anchor: entry count and the last entry's hash (detects entries cut from the end)
+              (a bundle of a date range: MANIFEST.json "range" names its first and last entry and the hash before it)
 sources/      every source text a draft cited, named by the sha256 of its UTF-8 text
 MANIFEST.json sha256 of every file above, the entry count and the head
 SHA256SUMS    the same hashes for `sha256sum -c SHA256SUMS`
@@ -64,11 +81,41 @@ def _write(path: Path, data: bytes) -> str:
     return _sha256_bytes(data)
 
 
-def export_bundle(log: AuditLog, out: Path) -> dict[str, Any]:
-    """Write the bundle into `out` (new or empty folder); returns its manifest."""
+def _in_range(data: bytes, since: date | None, until: date | None) -> tuple[bytes, dict[str, Any]]:
+    """The log lines of the entries dated since..until (UTC days, inclusive) and where they sit in the chain."""
+    complete, _ = split_log(data)
+    parsed = [(line, e) for line, e in ((line, _json(line)) for line in complete if line.strip()) if e is not None]
+    days = [(line, e) for line, e in parsed
+            if (since is None or str(e.get("ts"))[:10] >= since.isoformat())
+            and (until is None or str(e.get("ts"))[:10] <= until.isoformat())]
+    if not days:
+        raise SdiError(f"no audit entries from {since or 'the start'} to {until or 'today'}", "widen the date range")
+    first, last = days[0][1].get("seq"), days[-1][1].get("seq")
+    if not isinstance(first, int) or not isinstance(last, int):
+        raise SdiError("the audit log's entries carry no sequence numbers", "run `sdi audit verify`")
+    lines = [line for line, e in parsed if isinstance(e.get("seq"), int) and first <= e["seq"] <= last]
+    return b"".join(line + b"\n" for line in lines), {
+        "since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
+        "first": entry_id(first), "last": entry_id(last), "after": first - 1, "prev": days[0][1].get("prev")}
+
+
+def _json(line: bytes) -> dict[str, Any] | None:
+    try:
+        found = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def export_bundle(log: AuditLog, out: Path, since: date | None = None, until: date | None = None) -> dict[str, Any]:
+    """Write the bundle into `out` (new or empty folder), of the whole log or the entries since..until; returns its
+    manifest."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise SdiError(f"{out} already exists and is not an empty folder", "choose a new folder for the bundle")
     data, head_raw = log.snapshot()
+    span = None
+    if since is not None or until is not None:
+        data, span = _in_range(data, since, until)
     entries = _entries(data)
     private_dir(out)
     files = {"audit.jsonl": _write(out / "audit.jsonl", data), "README.txt": _write(out / "README.txt", README.encode())}
@@ -86,12 +133,38 @@ def export_bundle(log: AuditLog, out: Path) -> dict[str, Any]:
         "sources": len(sources),
         "files": dict(sorted(files.items())),
     }
+    if span:
+        manifest["range"] = span
     manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     files[MANIFEST] = _write(out / MANIFEST, manifest_bytes)
     _write(out / SUMS, "".join(f"{sha}  {name}\n" for name, sha in sorted(files.items())).encode())
     secure_tree(out)
     manifest["manifest_sha256"] = files[MANIFEST]
     return manifest
+
+
+def export_recorded(log: AuditLog, out: Path, user: str | None = None, since: date | None = None,
+                    until: date | None = None, via: str = "cli") -> tuple[dict[str, Any], list[str]]:
+    """Export a bundle and record the export in the log (a damaged log is exported as it is, with a warning)."""
+    state = log.verify()
+    manifest = export_bundle(log, out, since, until)  # exported as it is, damage included: evidence is never rewritten
+    warnings = [] if state.ok else [f"the log is damaged at {state.first_bad} ({state.reason}); exported as is"]
+    payload = {"out": str(out.resolve()), "entries": manifest["entries"], "source_texts": manifest["sources"],
+               "manifest_sha256": manifest["manifest_sha256"], "via": via}
+    if "range" in manifest:
+        payload["range"] = {k: manifest["range"][k] for k in ("since", "until", "first", "last")}
+    try:
+        manifest["audit_id"] = log.append("audit_export", payload, user)["id"]
+    except AuditDamaged as exc:
+        warnings.append(f"the export is not recorded in the log: {exc.message}")
+    return manifest, warnings
+
+
+def archive(folder: Path, target: Path) -> Path:
+    """Pack a bundle folder into `target` (.tar.gz) under its own folder name; returns `target`."""
+    with tarfile.open(target, "w:gz") as tar:
+        tar.add(folder, arcname=folder.name)
+    return target
 
 
 @dataclass
@@ -161,7 +234,8 @@ def verify_bundle(folder: Path) -> BundleCheck:
     log_path, head_path = folder / "audit.jsonl", folder / "HEAD"
     data = log_path.read_bytes() if log_path.is_file() else b""
     head_raw = head_path.read_bytes() if head_path.is_file() else None
-    check = BundleCheck(verify_log(data, head_raw))
+    span = manifest.get("range")
+    check = BundleCheck(_verify_range(data, head_raw, span) if isinstance(span, dict) else verify_log(data, head_raw))
     _check_files(folder, manifest, check)
     entries = _entries(data)
     if manifest.get("entries") != len(entries):
@@ -175,3 +249,36 @@ def verify_bundle(folder: Path) -> BundleCheck:
             check.problems.append("HEAD differs from the head recorded in the manifest")
     _check_sources(folder, entries, check)
     return check
+
+
+def _verify_range(data: bytes, head_raw: bytes | None, span: dict[str, Any]) -> VerifyResult:
+    """Verify a date range's entries: each links to the one before, the first to the hash the manifest records;
+    when the range reaches the log's end, the last must match the head anchor."""
+    complete, fragment = split_log(data)
+    try:
+        lines = [line.decode("utf-8") for line in complete]
+    except UnicodeDecodeError:
+        return VerifyResult(False, 0, "audit.jsonl", "not valid UTF-8 (edited or corrupted)")
+    after, prev = span.get("after"), span.get("prev")
+    if not isinstance(after, int) or not isinstance(prev, str):
+        return VerifyResult(False, 0, MANIFEST, "its range names no entry to start after")
+    walk = walk_chain(lines, prev, after)
+    if not walk.result.ok:
+        return walk.result
+    if fragment.strip():
+        return VerifyResult(False, walk.result.entries, f"line {len(complete) + 1}", "final line is incomplete: truncated")
+    if not walk.ids or walk.ids[-1] != span.get("last") or walk.ids[0] != span.get("first"):
+        return VerifyResult(False, walk.result.entries, MANIFEST,
+                            f"the range should run {span.get('first')}..{span.get('last')}; the log holds "
+                            f"{walk.ids[0] if walk.ids else 'nothing'}..{walk.ids[-1] if walk.ids else ''}")
+    try:
+        head = parse_head(head_raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return VerifyResult(False, walk.result.entries, "HEAD", f"the head anchor is unreadable ({exc})")
+    last_seq = after + walk.result.entries
+    if head and head["count"] == last_seq and head["last_hash"] != walk.hashes[-1]:
+        return VerifyResult(False, walk.result.entries, walk.ids[-1], "does not match the head anchor (rewritten)")
+    total = head["count"] if head else last_seq
+    return VerifyResult(True, walk.result.entries, note=(
+        f"a date range: entries {span.get('first')}..{span.get('last')} of {total}; the first links to "
+        f"{str(prev)[:16]}…, the hash of {entry_id(after) if after else 'the chain start'} in the full log"))

@@ -104,18 +104,21 @@ class ChainWalk:
     hashes: list[str]
 
 
-def walk_chain(lines: list[str]) -> ChainWalk:
-    """Walk entries in order: sequence, link, hash and recorded content hashes; stop at the first bad one."""
-    prev, count, ids, hashes = GENESIS, 0, [], []
+def walk_chain(lines: list[str], prev: str = GENESIS, after: int = 0) -> ChainWalk:
+    """Walk entries in order: sequence, link, hash and recorded content hashes; stop at the first bad one.
+
+    `prev` and `after` start the walk mid-chain (a bundle of a date range: its first entry follows entry `after`,
+    whose hash is `prev`); `entries` then counts the entries walked."""
+    count, ids, hashes = after, [], []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
-            return ChainWalk(VerifyResult(False, count, f"line {number}", "not valid JSON (truncated or edited)"), ids, hashes)
+            return ChainWalk(VerifyResult(False, count - after, f"line {number}", "not valid JSON (truncated or edited)"), ids, hashes)
         if not isinstance(entry, dict):
-            return ChainWalk(VerifyResult(False, count, f"line {number}", "not an audit entry"), ids, hashes)
+            return ChainWalk(VerifyResult(False, count - after, f"line {number}", "not an audit entry"), ids, hashes)
         count += 1
         ident = str(entry.get("id", f"line {number}"))
         seq = entry.get("seq")
@@ -123,18 +126,18 @@ def walk_chain(lines: list[str]) -> ChainWalk:
             why = (f"sequence {seq} where {count} was expected: {entry_id(count)} is missing before it (removed)"
                    if isinstance(seq, int) and seq > count else
                    f"sequence {seq} where {count} was expected (reordered or duplicated)")
-            return ChainWalk(VerifyResult(False, count, ident, why), ids, hashes)
+            return ChainWalk(VerifyResult(False, count - after, ident, why), ids, hashes)
         if entry.get("prev") != prev:
-            return ChainWalk(VerifyResult(False, count, ident, "does not link to the entry before it (removed or reordered)"), ids, hashes)
+            return ChainWalk(VerifyResult(False, count - after, ident, "does not link to the entry before it (removed or reordered)"), ids, hashes)
         if entry_hash(entry) != entry.get("hash"):
-            return ChainWalk(VerifyResult(False, count, ident, "content does not match its hash (altered)"), ids, hashes)
+            return ChainWalk(VerifyResult(False, count - after, ident, "content does not match its hash (altered)"), ids, hashes)
         problem = content_problem(entry)
         if problem:
-            return ChainWalk(VerifyResult(False, count, ident, problem), ids, hashes)
+            return ChainWalk(VerifyResult(False, count - after, ident, problem), ids, hashes)
         prev = entry["hash"]
         ids.append(ident)
         hashes.append(prev)
-    return ChainWalk(VerifyResult(True, count), ids, hashes)
+    return ChainWalk(VerifyResult(True, count - after), ids, hashes)
 
 
 def verify_lines(lines: list[str]) -> VerifyResult:

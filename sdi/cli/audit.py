@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -195,21 +196,15 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     @audit_app.command("export")
     def export_cmd(
         out: Annotated[Path, typer.Option("--out", help="New (or empty) folder for the bundle.")],
+        since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only entries from this day (UTC) on.")] = None,
+        until: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only entries up to this day (UTC).")] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Write a self-contained bundle (log, head, cited source texts, manifest) a reviewer can verify anywhere."""
-        from sdi.audit.log import AuditDamaged
-        from sdi.audit.bundle import export_bundle
+        from sdi.audit.bundle import export_recorded
 
-        log = _log()
-        state = log.verify()
-        manifest = export_bundle(log, out)  # exported as it is, damage included: evidence is never rewritten
-        warnings = [] if state.ok else [f"the log is damaged at {state.first_bad} ({state.reason}); exported as is"]
-        try:
-            log.append("audit_export", {"out": str(out.resolve()), "entries": manifest["entries"],
-                                        "source_texts": manifest["sources"], "manifest_sha256": manifest["manifest_sha256"]})
-        except AuditDamaged as exc:
-            warnings.append(f"the export is not recorded in the log: {exc.message}")
+        manifest, warnings = export_recorded(_log(), out, since=since.date() if since else None,
+                                             until=until.date() if until else None)
         if as_json:
             _print_json({**manifest, "warnings": warnings})
         else:

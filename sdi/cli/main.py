@@ -15,6 +15,7 @@ from sdi.store import MachineFile
 from sdi.progress import Progress
 from sdi.cli import audit as audit_cli
 from sdi.cli.options import JsonOpt, open_db, parse_date
+from sdi.cli.remote import Server, open_for_write
 from sdi.cli.options import print_json as _print_json
 from sdi.cli import retrieval as retrieval_cli
 from sdi.cli import serve as serve_cli
@@ -61,11 +62,15 @@ def ingest(
     from connectors.report import render_ingest
 
     settings = _settings()
-    with open_db(settings) as db:
-        report = run_ingest(db, mapping, batch_rows=settings.ingest_batch_rows, progress=Progress(quiet=as_json))
-    from sdi.audit.log import AuditLog
+    target = open_for_write(settings)
+    if isinstance(target, Server):  # `sdi serve` holds the file: it imports (and audits) as its local admin
+        report = target.ingest(mapping)
+    else:
+        with target as db:
+            report = run_ingest(db, mapping, batch_rows=settings.ingest_batch_rows, progress=Progress(quiet=as_json))
+        from sdi.audit.log import AuditLog
 
-    AuditLog(settings.home).append("ingest", report.audit_payload(), user="cli")
+        AuditLog(settings.home).append("ingest", report.audit_payload(), user="cli")
     if as_json:
         _print_json(report.to_dict())
     else:
@@ -137,8 +142,12 @@ def triggers(
     from sdi.triggers.service import run_triggers
 
     settings = _settings()
-    with open_db(settings) as db:
-        result = run_triggers(db, settings.home, _as_of(as_of, db), store)
+    target = open_for_write(settings)
+    if isinstance(target, Server):  # `sdi serve` holds the file: it stores the run, a snapshot shows it
+        result = target.triggers(settings, parse_date(as_of, "--as-of"), store)
+    else:
+        with target as db:
+            result = run_triggers(db, settings.home, _as_of(as_of, db), store)
     _note_new_rules(settings)
     if as_json and suppressed:
         _print_json([t.to_dict() for t in result.run.suppressed])
@@ -295,8 +304,15 @@ for _family in (retrieval_cli, audit_cli, serve_cli, models_cli, check_cli, back
 
 def main() -> None:
     """Console entry point: user errors print a message and exit non-zero, never a traceback."""
+    from sdi.cli.remote import busy_error
+    from sdi.store.machine_file import MachineFileBusy
+
     try:
         app()
+    except MachineFileBusy as busy:  # a command that cannot work beside `sdi serve`: say what holds the file
+        error = busy_error(busy)
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
     except SdiError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

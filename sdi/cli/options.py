@@ -24,12 +24,12 @@ def print_json(data: Any) -> None:
 
 
 def open_db(settings: Settings | None = None) -> MachineFile:
-    """Open the machine file under SDI_HOME (the settings' threads and memory limit)."""
+    """Open the machine file under SDI_HOME (the settings' threads and memory limit); while `sdi serve` holds it,
+    a read-only snapshot the server writes now (sdi.cli.remote), so reading commands work beside the server."""
+    from sdi.cli.remote import open_for_read
     from sdi.config import get_settings
-    from sdi.store import MachineFile
 
-    s = settings or get_settings()
-    return MachineFile(s.db_path, s.db_threads, s.db_memory_limit)
+    return open_for_read(settings or get_settings())
 
 
 def parse_date(value: str | None, option: str) -> date | None:

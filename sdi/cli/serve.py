@@ -8,19 +8,11 @@ from typing import Annotated, Any, Optional
 import typer
 
 from sdi.api.server import serve_app
-from sdi.config import Settings, get_settings
+from sdi.cli.options import open_db
+from sdi.cli.remote import Server, find_server, open_for_write
+from sdi.config import get_settings
 from sdi.errors import SdiError
-from sdi.store import MachineFile
-
-BUSY_HINT = ("while `sdi serve` runs it holds the machine file: add users in the web UI (Admin) or with "
-             "POST /api/users as an admin, or stop the server first")
-
-
-def _open(settings: Settings) -> MachineFile:
-    try:
-        return MachineFile(settings.db_path, settings.db_threads, settings.db_memory_limit)
-    except SdiError as exc:
-        raise SdiError(exc.message, BUSY_HINT) from exc
+from sdi.store.machine_file import MachineFileBusy
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
@@ -35,7 +27,12 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         port: Annotated[Optional[int], typer.Option(help="Port (default 8000 / SDI_PORT).", min=1, max=65535)] = None,
     ) -> None:
         """Serve the SDI app (REST API, docs, web UI) — on 127.0.0.1 unless told otherwise."""
-        serve_app(get_settings(), host, port)
+        settings = get_settings()
+        try:
+            serve_app(settings, host, port)
+        except MachineFileBusy as busy:
+            running = find_server(settings, busy)  # names what holds the file when it is not a server
+            raise SdiError(f"{running.label()} already serves this home", "use that one, or stop it first") from busy
 
     @users_app.command("add")
     def users_add(
@@ -47,8 +44,12 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         """Create a user; prints the token (shown once, stored only as a hash) as the last line."""
         from sdi.access.users import add_user
 
-        with _open(get_settings()) as db:
-            user, token = add_user(db, name, role, territory, serial or [], created_by="cli")
+        target = open_for_write(get_settings())
+        if isinstance(target, Server):  # `sdi serve` holds the file: it creates the user (audited)
+            user, token = target.add_user(name, role, territory, serial or [])
+        else:
+            with target as db:
+                user, token = add_user(db, name, role, territory, serial or [], created_by="cli")
         scope = f", territory {user.territory}" if user.territory else ""
         scope += f", {len(user.serials)} assigned machine(s)" if user.serials else ""
         typer.echo(f"created {user.role} {user.name!r}{scope}\nthe token below is shown once; sign in with it "
@@ -60,7 +61,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         """Users with role, territory and assigned machines (never tokens)."""
         from sdi.access.users import list_users
 
-        with _open(get_settings()) as db:
+        with open_db(get_settings()) as db:
             found = list_users(db)
         if not found:
             typer.echo("no users yet — add one with: sdi users add NAME --role admin")
@@ -73,8 +74,12 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         """Remove a user; their token stops working."""
         from sdi.access.users import remove_user
 
-        with _open(get_settings()) as db:
-            remove_user(db, name)
+        target = open_for_write(get_settings())
+        if isinstance(target, Server):
+            target.remove_user(name)
+        else:
+            with target as db:
+                remove_user(db, name)
         typer.echo(f"removed {name}")
 
     @bench_app.command("api")

@@ -38,6 +38,10 @@ def translated() -> Iterator[None]:
     try:
         yield
     except duckdb.Error as exc:
+        if "read-only mode" in str(exc):
+            raise SdiError("this command writes to the machine file, and it is open read-only here (a snapshot, "
+                           "because `sdi serve` holds the file)", "stop the server for this command, or do it in "
+                           "the app (Admin)") from exc
         for kind, hint in _ACTIONABLE:
             if isinstance(exc, kind):
                 raise SdiError(f"the machine file could not be used: {str(exc).splitlines()[0]}", hint) from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,10 +11,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from sdi.errors import SdiError
 from sdi.models import ENTITIES, ENTITY_ORDER, EntitySpec
 from sdi.store import duck
 from sdi.store.entities import PROVENANCE, stored_columns
-from sdi.store.migrations import current_version, migrate
+from sdi.store.migrations import SCHEMA_VERSION, current_version, migrate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,26 +31,63 @@ class UpsertCounts:
     unchanged: int
 
 
+# DuckDB's message when another process holds the file: "... Conflicting lock is held in /usr/bin/python3 (PID 42) ..."
+_LOCK_HELD = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+
+
+class MachineFileBusy(SdiError):
+    """Another process holds the machine file: DuckDB then lets no other process open it, not even read-only."""
+
+    def __init__(self, path: Path, pid: int, program: str) -> None:
+        super().__init__(f"cannot open the machine file {path}: process {pid} ({program}) holds it open",
+                         "another SDI process may hold it open (DuckDB then lets no other process in, not even to "
+                         "read): wait for it to end, or stop it")
+        self.path, self.pid, self.program = path, pid, program
+
+    @classmethod
+    def parse(cls, path: Path, error: BaseException) -> "MachineFileBusy | None":
+        """The lock conflict an open error reports, or None for any other error."""
+        found = _LOCK_HELD.search(str(error.__cause__ or error))
+        return cls(path, int(found["pid"]), found["program"]) if found else None
+
+
 class MachineFile:
     """Owns the database connection, the schema (migrated on open) and every write to the entity tables."""
 
-    def __init__(self, path: Path, threads: int | None = None, memory_limit: str | None = None) -> None:
+    def __init__(self, path: Path, threads: int | None = None, memory_limit: str | None = None,
+                 read_only: bool = False) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        config: dict[str, Any] = {}
+        config: dict[str, Any] = {"access_mode": "READ_ONLY"} if read_only else {}
         if threads:
             config["threads"] = threads
         if memory_limit:
             config["memory_limit"] = memory_limit
-        self.con: Any = duck.connect(path, config)
-        if path.exists():
+        try:
+            self.con: Any = duck.connect(path, config)
+        except SdiError as exc:
+            busy = MachineFileBusy.parse(path, exc)
+            if busy is None:
+                raise
+            raise busy from exc
+        if path.exists() and not read_only:
             os.chmod(path, 0o600)
         self.path = path
         self._depth = 0
         try:
-            migrate(self)
+            if read_only:
+                self._check_version()
+            else:
+                migrate(self)
         except BaseException:
             self.con.close()
             raise
+
+    def _check_version(self) -> None:
+        """A read-only file cannot be migrated: it must already be at this SDI's schema version."""
+        found = current_version(self)
+        if found != SCHEMA_VERSION:
+            raise SdiError(f"the machine file {self.path} has schema version {found}; this SDI reads version "
+                           f"{SCHEMA_VERSION}", "run the same SDI version as the server that wrote it")
 
     def __enter__(self) -> "MachineFile":
         return self

@@ -15,7 +15,8 @@ from sdi.store import MachineFile
 from sdi.store.events import record as record_events
 from sdi.triggers.opportunities import insert_lead_opportunity, opportunity_id
 from sdi.triggers.rules import load_rules
-from sdi.access.users import User
+from sdi.access.policy import can_see_machine
+from sdi.access.users import User, get_user
 
 RULE_ID = "technician_lead"
 CAMPAIGN = "technician lead"
@@ -62,7 +63,7 @@ def _context(db: MachineFile, serial: str) -> dict[str, Any]:
         "LEFT JOIN customers c USING (customer_id) WHERE m.serial = ?", [serial])
     if row is None:
         raise SdiError(f"no machine {serial}", "check the serial on the type plate")
-    return dict(zip(("model", "customer_id", "customer", "territory", "account_manager"), row))
+    return {"serial": serial, **dict(zip(("model", "customer_id", "customer", "territory", "account_manager"), row))}
 
 
 def _offer(db: MachineFile, offer_id: str | None) -> dict[str, Any] | None:
@@ -74,13 +75,66 @@ def _offer(db: MachineFile, offer_id: str | None) -> dict[str, Any] | None:
     return dict(zip(("offer_id", "name", "price", "currency"), row))
 
 
-def route_lead(home: Path, ctx: dict[str, Any], reporter: User, offer: dict[str, Any] | None) -> dict[str, str]:
-    """Standard offers under the technician price limit stay with the reporting technician; the rest go to the account's rep."""
+ADMINS = "admins"  # the owner of a lead nobody else in SDI could see: every admin sees every opportunity
+
+
+def _money(value: float, currency: str | None) -> str:
+    return f"{value:,.0f} {currency or ''}".strip()
+
+
+def _rep_of(territory: str | None) -> str:
+    return f"sales rep for territory {territory}" if territory else "sales rep"
+
+
+def _sales_reps(db: MachineFile, serial: str) -> list[User]:
+    """Sales reps in SDI who can see this machine (the policy's own scope check), by name."""
+    found = [get_user(db, name) for (name,) in db.sql("SELECT name FROM users WHERE role = 'sales_rep' ORDER BY name")]
+    return [u for u in found if u is not None and can_see_machine(db, u, serial)]
+
+
+def route_lead(db: MachineFile, home: Path, ctx: dict[str, Any], reporter: User, offer: dict[str, Any] | None) -> dict[str, str]:
+    """Owner, channel and the reason in words: a standard offer under the technician price limit stays with the
+    reporting technician; the rest go to whoever sells for the account (see _seller)."""
     limit = load_rules(home).routing.technician_price_limit
-    if offer and offer["price"] is not None and offer["price"] < limit and reporter.role == "technician":
-        return {"owner_role": "technician", "owner": reporter.name, "channel": "on_site"}
-    owner = ctx["account_manager"] or f"unassigned sales rep ({ctx['territory'] or 'unknown territory'})"
-    return {"owner_role": "sales_rep", "owner": owner, "channel": "field_visit"}
+    price, currency = (offer["price"], offer["currency"]) if offer else (None, None)
+    if price is not None and price < limit and reporter.role == "technician":
+        reason = (f"{_money(price, currency)} is under the {_money(limit, currency)} limit, so it stays with "
+                  f"{reporter.name}, the technician who reported it")
+        return {"owner_role": "technician", "owner": reporter.name, "channel": "on_site", "routing_reason": reason}
+    if price is None:
+        why = "no standard offer was picked"
+    elif price >= limit:
+        why = f"{_money(price, currency)} is {'over' if price > limit else 'at'} the {_money(limit, currency)} limit"
+    else:
+        why = f"{reporter.name} reported it as {reporter.role.replace('_', ' ')}, not as a technician"
+    role, owner, whom = _seller(db, ctx)
+    sep = ": " if whom.startswith("routed") else "; "  # a fallback's phrase has its own colon
+    return {"owner_role": role, "owner": owner, "channel": "field_visit", "routing_reason": f"{why}{sep}{whom}"}
+
+
+def _seller(db: MachineFile, ctx: dict[str, Any]) -> tuple[str, str, str]:
+    """(role, owner, phrase): the account manager if SDI shows them this machine, else the first sales rep who sees
+    it, else the admins, so a lead never waits with someone who cannot see it."""
+    am, territory = ctx["account_manager"], ctx["territory"]
+    if not db.scalar("SELECT count(*) FROM users"):
+        # no accounts yet (a batch import, the demo's replay): nobody to check; the CRM export carries the owner
+        if am:
+            return "sales_rep", am, f"routed to the account manager {am}"
+        return ("sales_rep", f"unassigned sales rep ({territory or 'unknown territory'})",
+                f"no account manager is on record, so it waits for a sales rep of {territory or 'an unknown territory'}")
+    reps = _sales_reps(db, ctx["serial"])
+    if am and am in {u.name for u in reps}:
+        return "sales_rep", am, f"routed to {am}, the account manager ({_rep_of(territory)})"
+    if not am:
+        missing = "no account manager is on record"
+    elif get_user(db, am) is None:
+        missing = f"the account manager {am} is not an SDI user"
+    else:
+        missing = f"the account manager {am} cannot see this machine in SDI"
+    if reps:
+        return "sales_rep", reps[0].name, f"{missing}, so it goes to {reps[0].name}, {_rep_of(territory)}"
+    nobody = f"there is no active sales rep for territory {territory}" if territory else "the customer has no territory"
+    return "admin", ADMINS, f"{missing} and {nobody}: routed to the admins"
 
 
 def _opportunity(lead: dict[str, Any], ctx: dict[str, Any], routing: dict[str, str], offer: dict[str, Any] | None) -> dict[str, Any]:
@@ -124,7 +178,7 @@ def create_lead(
         photo_name = f"{lead_id}.{PHOTO_TYPES[photo.content_type][1]}"
         (folder / photo_name).write_bytes(photo.data)
         (folder / photo_name).chmod(0o600)
-    routing = route_lead(home, ctx, reporter, offer)
+    routing = route_lead(db, home, ctx, reporter, offer)
     lead = {"id": lead_id, "serial": serial, "observed": observed.strip(), "customer_wants": (customer_wants or "").strip(),
             "offer_id": offer["offer_id"] if offer else None, "photo": photo_name, "reporter": reporter.name,
             "reported_at": at or _now(), "opportunity_id": opportunity_id(serial, f"lead:{lead_id}"),
@@ -140,7 +194,7 @@ def create_lead(
         )
         record_events(db, [("lead.reported", lead_id, {"lead": _public(lead)}),
                            ("lead.routed", lead_id, {"lead_id": lead_id, "opportunity_id": opp["id"], **routing})])
-    return _public(lead)
+    return _public(lead) | {"routing_reason": routing["routing_reason"]}
 
 
 def _public(lead: dict[str, Any]) -> dict[str, Any]:
@@ -183,9 +237,15 @@ def list_leads(db: MachineFile, where: str = "TRUE", params: list[Any] | None = 
     """Leads newest first; `where` may reference l (lead) and o (its opportunity)."""
     cols = ", ".join(f"l.{c}" for c in COLUMNS)
     rows = db.sql(
-        f"SELECT {cols}, o.status FROM leads l LEFT JOIN opportunities o ON o.id = l.opportunity_id "
+        f"SELECT {cols}, o.status, o.data->>'$.routing_reason' FROM leads l LEFT JOIN opportunities o ON o.id = l.opportunity_id "
         f"WHERE {where} ORDER BY l.reported_at DESC, l.id DESC LIMIT ?", [*(params or []), limit])
-    return [_public(dict(zip(COLUMNS, r[:-1]))) | {"status": r[-1]} for r in rows]
+    return [_public(dict(zip(COLUMNS, r[:-2]))) | {"status": r[-2], "routing_reason": r[-1]} for r in rows]
+
+
+def opportunity_state(db: MachineFile, lead: dict[str, Any]) -> dict[str, Any]:
+    """The lead's opportunity's status now and the reason it was routed as it was (None for leads older than reasons)."""
+    row = db.one("SELECT status, data->>'$.routing_reason' FROM opportunities WHERE id = ?", [lead["opportunity_id"]])
+    return {"status": row[0] if row else None, "routing_reason": row[1] if row else None}
 
 
 def stats(leads: list[dict[str, Any]]) -> dict[str, Any]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from sdi.triggers.explain import condition_phrase
 from sdi.triggers.service import StageResult
 
 ROLE_TAGS = {"technician": " (tech)", "sales_rep": " (rep)"}  # a service-team owner names itself
 
 
-def _value(cond: dict[str, Any]) -> str:
-    unit = f" {cond['unit']}" if cond.get("unit") else ""
-    return f"{cond['field']} {cond['operator']} {cond['threshold']} (value {cond['value']}{unit})"
+def _said(trigger: dict[str, Any]) -> str:
+    """The trigger's conditions as its rule's sentences."""
+    return "; ".join(condition_phrase(c, trigger).plain() for c in trigger.get("conditions") or [trigger["condition"]])
 
 
 def render_run(result: StageResult, examples: int = 2) -> str:
@@ -30,7 +31,7 @@ def render_run(result: StageResult, examples: int = 2) -> str:
         shown[trig.rule_id] = shown.get(trig.rule_id, 0) + 1
         ids = ", ".join(trig.evidence["source_ids"][:4])
         more = len(trig.evidence["source_ids"]) - 4
-        lines.append(f"  {trig.serial} {trig.rule_id}: {_value(trig.condition)} — {ids}{f' (+{more})' if more > 0 else ''}")
+        lines.append(f"  {trig.serial} {trig.rule_id}: {_said(trig.to_dict())} · evidence {ids}{f' (+{more})' if more > 0 else ''}")
     if result.sync:
         s = result.sync
         lines += ["", f"Opportunities: {s.new:,} new, {s.updated:,} updated, {s.reopened:,} reopened, {s.resolved:,} marked resolved"]

@@ -90,6 +90,8 @@ def test_rule_contract(rule_id: str, exports: Exports, with_example: RulesFile, 
     fresh.close()
 
     assert all(s.endswith(" [T1].") and len(s) > 20 for s in sentences(rule, positive))
+    if rule_id in RULE_IDS:  # a shipped rule words each of its conditions itself (the UI and `sdi triggers` show them)
+        assert rule.describe and all(rule.describe(c, positive) for c in positive["conditions"]), rule.origin
     assert 0 <= rule.urgency(positive) <= 1
     assert rule.query_words.strip()
     # the rules that came with resolution and coverage (issue 12); a newer rule should join them

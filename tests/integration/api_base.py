@@ -190,3 +190,12 @@ def parse_sse(text: str) -> list[tuple[str, Any]]:
         if name:
             out.append((name, json.loads("\n".join(data)) if data else None))
     return out
+
+
+def open_page(browser: Any, **context: Any) -> Any:
+    """A page in a new browser context that collects the page's script errors in `page.errors`."""
+    page = browser.new_context(**context).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.errors = errors
+    return page

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from typing import Iterator
+from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -21,3 +23,22 @@ def browser() -> Iterator[Browser]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
+
+
+ARTIFACTS = Path(os.environ.get("SDI_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
+    """Save a full-page screenshot under test-artifacts/screenshots/<test>/<name>.png (kept by CI as an artifact)."""
+    folder = ARTIFACTS / "screenshots" / request.node.name.replace("/", "_")
+
+    def shoot(page: Page, name: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return shoot

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.integration.api_base import LiveServer, People, live
+from tests.integration.api_base import LiveServer, People, live, open_page
 
 LLM_WAIT_MS = 240_000
 
@@ -20,11 +20,7 @@ def site() -> tuple[LiveServer, People]:
 
 
 def _page(browser: Browser, **context: Any) -> Page:
-    page = browser.new_context(**context).new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.errors = errors  # type: ignore[attr-defined]
-    return page
+    return open_page(browser, **context)
 
 
 def _rep_opportunity_with_history(srv: LiveServer, people: People) -> str:

@@ -4,30 +4,23 @@ from __future__ import annotations
 
 from datetime import date, timezone
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from sdi.api.deps import Admin, Db, State, audit_action
+from sdi.api.import_jobs import ImportJobs, import_jobs, run_detection
 from sdi.api.schemas import IngestRequest, WebhookEnableRequest, WebhookReplayRequest
 from sdi.errors import SdiError
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
-
-
-def _triggers(db: Db, state: State) -> dict[str, Any]:
-    from sdi.triggers.service import run_triggers
-
-    result = run_triggers(db, state.settings.home)
-    sync = result.sync
-    return {"as_of": result.run.as_of.isoformat(), "machines": result.run.machines, "counts": result.run.counts(),
-            "opportunities": sync.__dict__ if sync else None}
+Jobs = Annotated[ImportJobs, Depends(import_jobs)]
 
 
 @router.post("/triggers")
 def rerun_triggers(user: Admin, db: Db, state: State) -> dict[str, Any]:
     """Re-run trigger detection and sync opportunities (people's statuses and leads are kept)."""
-    out = _triggers(db, state)
+    out = run_detection(state, db)
     audit_action(state, "triggers_run", {"as_of": out["as_of"], "opportunities": out["opportunities"]}, user)
     return out
 
@@ -46,18 +39,21 @@ def suppressed_triggers(user: Admin, db: Db, state: State, rule: str | None = No
 
 
 @router.post("/ingest")
-def ingest(body: IngestRequest, user: Admin, db: Db, state: State) -> dict[str, Any]:
-    """Import export files through a mapping file on the server, then (by default) re-run detection."""
+def ingest(body: IngestRequest, user: Admin, db: Db, state: State, jobs: Jobs) -> dict[str, Any]:
+    """Import export files through a mapping file on the server and wait for the report, then (by default) re-run
+    detection; 409 while another import runs (POST /api/admin/imports runs one in the background instead)."""
     from connectors.ingest import ingest as run_ingest
 
     mapping = Path(body.mapping)
     if not mapping.is_file():
         raise SdiError(f"no mapping file at {mapping}", "give the path of a mapping YAML on the server")
-    report = run_ingest(db, mapping, batch_rows=state.settings.ingest_batch_rows)
-    out: dict[str, Any] = {"report": report.to_dict()}
-    if body.run_triggers:
-        out["triggers"] = _triggers(db, state)
-    audit_action(state, "ingest", {"mapping": str(mapping), "files": [
+    with jobs.exclusive():
+        report = run_ingest(db, mapping, batch_rows=state.settings.ingest_batch_rows, started_by=user.name,
+                            source="api")
+        out: dict[str, Any] = {"report": report.to_dict()}
+        if body.run_triggers:
+            out["triggers"] = run_detection(state, db)
+    audit_action(state, "ingest", {"mapping": str(mapping), "run_id": report.run_id, "files": [
         {k: f.get(k) for k in ("file", "entity", "rows_read", "rows_stored", "rows_rejected")} for f in out["report"]["files"]]}, user)
     return out
 

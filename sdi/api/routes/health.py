@@ -22,6 +22,6 @@ def health(state: State) -> dict[str, Any]:
 
 
 @router.get("/api/me")
-def me(user: CurrentUser) -> dict[str, Any]:
-    """The signed-in user and what their role may do (the UI builds its menu from this)."""
-    return user.to_dict() | {"can": ABILITIES[user.role]}
+def me(user: CurrentUser, state: State) -> dict[str, Any]:
+    """The signed-in user, what their role may do (the UI builds its menu from this) and the company's name."""
+    return user.to_dict() | {"can": ABILITIES[user.role], "company": state.settings.company_name}

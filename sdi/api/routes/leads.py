@@ -22,8 +22,9 @@ LeadId = Annotated[str, Path(max_length=40)]
 def report_lead(body: LeadCreate, user: LeadReporter, db: Db, state: State) -> dict[str, Any]:
     """Report a lead from a visit: machine, what you observed, what the customer wants, optional offer and photo.
 
-    It becomes an opportunity routed to the right owner: small standard offers stay with you, the rest go to the
-    account's sales rep. The time from this report to the owner's first action is tracked.
+    It becomes an opportunity routed to the right owner: standard offers under the price limit stay with you, the
+    rest go to the account's sales rep if SDI shows them this machine, else to a sales rep who sees it, else to the
+    admins; `routing_reason` says which and why. The time from this report to the owner's first action is tracked.
     """
     if not can_see_machine(db, user, body.serial):
         raise not_found("machine")
@@ -31,7 +32,7 @@ def report_lead(body: LeadCreate, user: LeadReporter, db: Db, state: State) -> d
     lead = leads_service.create_lead(db, state.settings.home, user, body.serial, body.observed, body.customer_wants,
                                      body.offer_id, photo)
     audit_action(state, "lead", {k: lead[k] for k in ("id", "serial", "observed", "customer_wants", "offer_id",
-                                                      "opportunity_id", "owner", "owner_role", "has_photo")}, user)
+                                                      "opportunity_id", "owner", "owner_role", "has_photo", "routing_reason")}, user)
     return lead
 
 
@@ -56,8 +57,7 @@ def _visible_lead(db: Db, user: User, lead_id: str) -> dict[str, Any]:
 def get_lead(lead_id: LeadId, user: Reader, db: Db) -> dict[str, Any]:
     """One lead, with its opportunity's status."""
     lead = _visible_lead(db, user, lead_id)
-    status_now = db.scalar("SELECT status FROM opportunities WHERE id = ?", [lead["opportunity_id"]])
-    return leads_service.public(lead) | {"status": status_now}
+    return leads_service.public(lead) | leads_service.opportunity_state(db, lead)
 
 
 @router.get("/{lead_id}/photo", response_class=FileResponse, responses={200: {"content": {"image/*": {}}}})

@@ -10,11 +10,12 @@ from fastapi.responses import JSONResponse
 from sdi.triggers import leads as leads_service
 from sdi.triggers import outcomes as outcome_service
 from sdi.api.deps import Db, Reader, State, Writer, audit_action, not_found
-from sdi.api.opportunity_view import OpportunityFilter, facets, get_visible, list_visible
+from sdi.api.opportunity_view import OpportunityFilter, explained, facets, get_visible, list_visible
 from sdi.api.schemas import OpportunityPage, OpportunityPublic, OutcomeCreate, OutcomePublic, StatusUpdate, Text
 from sdi.api.scope import can_see_opportunity, may_act_on
 from sdi.store import MachineFile
 from sdi.loop.outbox import takes
+from sdi.triggers.explain import current_rules
 from sdi.triggers.opportunities import SCHEDULING, hand_off, set_status
 from sdi.access.users import User
 
@@ -33,7 +34,7 @@ def _check_may_act(db: Db, user: Writer, opportunity_id: str) -> None:
 
 @router.get("", response_model=OpportunityPage)
 def list_opportunities(
-    user: Reader, db: Db,
+    user: Reader, db: Db, app: State,
     state: Annotated[Literal["current", "all"], Query(description="current: open work; all: include closed")] = "current",
     status_: Annotated[Literal["open", "in_progress", "won", "lost", "dismissed", "resolved"] | None, Query(alias="status")] = None,
     territory: Str = None, owner: Str = None,
@@ -47,12 +48,13 @@ def list_opportunities(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
-    """Opportunities in your scope, best first; filter by rule, territory, owner, status, text, channel."""
+    """Opportunities in your scope, best first; filter by rule, territory, owner, status, text, channel. Each says why
+    its priority is what it is (`priority_explained`: level, sentence, factors)."""
     if channel == SCHEDULING and user.role not in SCHEDULERS:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "scheduling tasks are for the service team and admins")
     f = OpportunityFilter(state, status_, territory, owner, owner_role, rule, serial, q, min_priority, source, sort,
                           limit, offset, channel)
-    return list_visible(db, user, f)
+    return list_visible(db, user, f, current_rules(app.settings.home))
 
 
 @router.get("/facets")
@@ -64,15 +66,17 @@ async def opportunity_facets(user: Reader, db: Db) -> dict[str, Any]:
 # `async`, unlike the list: its two point queries take about a millisecond, less than a hand-over to the thread
 # pool costs; the list (several milliseconds) runs in the pool so it does not hold up the event loop.
 @router.get("/{opportunity_id}", response_model=OpportunityPublic)
-async def get_opportunity(opportunity_id: str, user: Reader, db: Db) -> dict[str, Any]:
-    """One opportunity: triggers with rule, condition (field, operator, threshold, value) and evidence ids; outcomes; lead."""
-    return _detail(db, user, opportunity_id)
+async def get_opportunity(opportunity_id: str, user: Reader, db: Db, state: State) -> dict[str, Any]:
+    """One opportunity: triggers with rule, condition (field, operator, threshold, value, and `sentence` in words) and
+    evidence ids; the priority and the routing explained; outcomes; lead."""
+    return _detail(db, user, opportunity_id, state)
 
 
-def _detail(db: MachineFile, user: User, opportunity_id: str) -> dict[str, Any]:
+def _detail(db: MachineFile, user: User, opportunity_id: str, state: State) -> dict[str, Any]:
     opp = get_visible(db, user, opportunity_id)
     if opp is None:
         raise not_found("opportunity")
+    explained(db, opp, current_rules(state.settings.home))
     opp["outcomes"] = outcome_service.outcomes_for(db, opportunity_id)
     if opp.get("lead_id"):
         lead = leads_service.get_lead(db, opp["lead_id"])
@@ -87,7 +91,7 @@ def change_status(opportunity_id: str, body: StatusUpdate, user: Writer, db: Db,
     set_status(db, opportunity_id, body.status)
     leads_service.record_action(db, opportunity_id, user.name, f"status:{body.status}")
     audit_action(state, "status", {"opportunity_id": opportunity_id, "status": body.status, "note": body.note}, user)
-    return _detail(db, user, opportunity_id)
+    return _detail(db, user, opportunity_id, state)
 
 
 @router.post("/{opportunity_id}/outcome", response_model=OutcomePublic, status_code=status.HTTP_201_CREATED)

@@ -13,6 +13,7 @@ from sdi.api.machine_view import source_record
 from sdi.api.opportunity_view import get_visible
 from sdi.api.scope import can_see_machine, opportunity_clause
 from sdi.store import MachineFile
+from sdi.triggers.explain import with_sentences
 from sdi.access.users import User
 
 router = APIRouter(prefix="/api/sources", tags=["sources"])
@@ -26,9 +27,10 @@ def _trigger(db: MachineFile, user: User, trigger_id: str) -> dict[str, Any] | N
         opp = json.loads(data)
         for trig in opp.get("triggers") or []:
             if trig.get("trigger_id") == trigger_id:
+                text = json.dumps(trig.get("conditions"), ensure_ascii=False)
                 return {"source_id": f"trigger:{trigger_id}", "entity": "trigger", "key": trigger_id,
-                        "serial": trig.get("serial"), "opportunity_id": opp["id"], "trigger": trig,
-                        "text": json.dumps(trig.get("conditions"), ensure_ascii=False)}
+                        "serial": trig.get("serial"), "opportunity_id": opp["id"], "trigger": with_sentences(trig),
+                        "text": text}
     return None
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, status
 
 from sdi.access import users as user_service
 from sdi.api.deps import Admin, Db, State, audit_action, not_found
+from sdi.api.local_cli import LOCAL_ADMIN
 from sdi.api.schemas import Message, UserCreate, UserCreated, UserPublic
 
 router = APIRouter(prefix="/api/users", tags=["users"])
@@ -33,9 +34,13 @@ def add_user(body: UserCreate, user: Admin, db: Db, state: State) -> dict[str, A
 def remove_user(name: Annotated[str, Path(max_length=80)], user: Admin, db: Db, state: State) -> dict[str, str]:
     """Remove a user; their token stops working at once."""
     if name == user.name:
-        raise HTTPException(status.HTTP_409_CONFLICT, "you cannot remove yourself; ask another admin")
-    if user_service.get_user(db, name) is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "you cannot remove your own account; another admin can")
+    target = user_service.get_user(db, name)
+    if target is None:
         raise not_found("user")
+    people = db.scalar("SELECT count(*) FROM users WHERE role = 'admin' AND name <> ?", [LOCAL_ADMIN])
+    if target.role == "admin" and target.name != LOCAL_ADMIN and people <= 1:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"{name} is the last admin; add another admin first")
     user_service.remove_user(db, name)
     state.tokens.invalidate()
     audit_action(state, "user_remove", {"name": name}, user)

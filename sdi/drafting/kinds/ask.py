@@ -79,6 +79,10 @@ def compose(kit: Kit, run: DraftRun, opportunity_id: str, question: str,
         first = next(iter(records), None)
         values = _values(first, plan) if first else {"when": "-", "record": "(no service record matches)"}
         run.task(prompt, {**values, **asked}, first.id if first else t_opp, "answer", send=False)
+    if covering:  # the model takes a while: the record it reads comes first, so a streamed answer starts at once
+        best = covering[0]
+        yield run.add(f"The service record that matches the question: {record_values(best)['when']} [{best.id}].",
+                      [best.id], "context")
     for src in covering:
         answer = run.task(prompt, {**_values(src, plan), **asked}, src.id, "answer")
         if answer is not None:
@@ -96,7 +100,7 @@ def compose(kit: Kit, run: DraftRun, opportunity_id: str, question: str,
         if closest:
             yield run.add(f"Closest record: {closest.text} [{closest.id}].", [closest.id], "answer")
     draft = run.finish()
-    answer_text = " ".join(s.text for s in draft.sentences)  # as recorded: contacts still withheld
+    answer_text = " ".join(s.text for s in draft.sentences if s.section != "context")  # as recorded: contacts withheld
     cid = save_turn(kit.db.child(), conversation_id, opp["id"],
                     {"question": question, "answer": answer_text, "audit_id": draft.audit_id,
                      "at": date.today().isoformat(), "user": run.user})

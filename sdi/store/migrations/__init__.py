@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sdi.errors import SdiError
-from sdi.store.migrations import m001_initial, m002_webhooks
+from sdi.store.migrations import m001_initial, m002_webhooks, m003_import_runs
 from sdi.store.migrations.base import Db, Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, m001_initial.NAME, m001_initial.apply),
     Migration(2, m002_webhooks.NAME, m002_webhooks.apply),
+    Migration(3, m003_import_runs.NAME, m003_import_runs.apply),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from pydantic import BaseModel, ConfigDict
 
+from sdi.triggers.phrases import Phrase, phrase
+
 if TYPE_CHECKING:
     from sdi.triggers.rules.file import RulesFile
 
@@ -71,6 +73,9 @@ class Rule:
     # `suppressed_by` list in its facts), or why nothing does. Shown to admins next to suppressed triggers.
     resolution: str = ""
     urgency: Callable[[Trigger], float] = low_urgency
+    # One condition of a trigger as a plain sentence with units ("44 error events in the last 365 days — more than
+    # the model's average of 14.4"); build it with `sentences({...})`. None: field, operator and threshold as words.
+    describe: Callable[[dict[str, Any], Trigger], Phrase | None] | None = None
     contract_case: Callable[[date], Case] | None = None
     order: int = 1000
     origin: str = ""
@@ -89,3 +94,20 @@ def condition(trigger: Trigger, field_start: str) -> dict[str, Any] | None:
 def cite(text: str, ref: str) -> str:
     """A sentence citing its source: `text [ref].`"""
     return f"{text} [{ref}]."
+
+
+def sentences(templates: dict[str, str]) -> Callable[[dict[str, Any], Trigger], Phrase | None]:
+    """A rule's condition sentences: the template whose key starts the condition's field, its {slots} filled from
+    the condition (value, threshold — lo and hi for a range — and unit) and the trigger's facts."""
+
+    def describe(cond: dict[str, Any], trigger: Trigger) -> Phrase | None:
+        template = next((t for key, t in templates.items() if str(cond.get("field", "")).startswith(key)), None)
+        if template is None:
+            return None
+        threshold = cond.get("threshold")
+        lo, hi = (threshold + [None, None])[:2] if isinstance(threshold, list) else (None, None)
+        plain_facts = {k: v for k, v in facts(trigger).items() if not isinstance(v, (dict, list)) or k == "codes"}
+        return phrase(template, **{**plain_facts, "value": cond.get("value"), "threshold": threshold, "lo": lo,
+                                   "hi": hi, "unit": cond.get("unit") or ""})
+
+    return describe

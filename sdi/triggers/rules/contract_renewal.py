@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sdi.format import fmt
-from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, Trigger, cite, facts
+from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, Trigger, cite, facts, sentences
 from sdi.triggers.rules.sqlparts import ContractParams, contract_expiry, window_urgency
 
 if TYPE_CHECKING:
@@ -58,6 +58,9 @@ def contract_case(as_of: date) -> Case:
 
 RULE = Rule(
     rule_id="contract_renewal", order=10, params=ContractParams, sql=sql, urgency=window_urgency,
+    describe=sentences({
+        'contract.end_date': 'the maintenance contract {contract_id} ends in {value} days, on {end_date} — inside the {threshold}-day renewal window',
+    }),
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
     resolution=("a newer maintenance or full-service contract of the machine, started on or before as-of and "
                 "running past the renewal window (resolved); a renewal starting after as-of does not count yet "

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from sdi.triggers.facts import d
-from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, facts
+from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, facts, sentences
 from sdi.triggers.rules.sqlparts import NO_CONDITIONS, NO_FACTS, Params, cond
 
 if TYPE_CHECKING:
@@ -92,6 +92,12 @@ def contract_case(as_of: date) -> Case:
 
 RULE = Rule(
     rule_id="end_of_life", order=90, params=EndOfLifeParams, sql=sql, urgency=urgency,
+    describe=sentences({
+        'model.end_of_life': 'the model reached its end of life on {value}',
+        'model.parts_discontinued': 'spare parts for the model are discontinued',
+        'model.successor': 'a successor model exists ({successor})',
+        'active service contracts': 'no active maintenance or SLA contract',
+    }),
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
     resolution=("covered by construction: an active service contract (active_contract_types) is part of the "
                 "condition, so a covered machine never fires; decommissioning takes the machine out of the base"),

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from sdi.format import fmt
 from sdi.triggers.facts import d
-from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, condition, facts
+from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, condition, facts, sentences
 from sdi.triggers.rules.sqlparts import NO_CONDITIONS, NO_FACTS, Params, cond, suppressed_by
 
 if TYPE_CHECKING:
@@ -155,6 +155,10 @@ def contract_case(as_of: date) -> Case:
 
 RULE = Rule(
     rule_id="error_pattern", order=60, params=ErrorPatternParams, sql=sql, urgency=urgency,
+    describe=sentences({
+        'count(': '{value} error events with the same code ({codes}) in the last {window_days} days — {threshold} or more make a pattern',
+        'event.severity': 'a critical event ({codes}) in the last {window_days} days — critical events always count',
+    }),
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
     resolution=("a repair or replacement record on or after the day of the code's last event, dated on or before "
                 "as-of, preferring one that names the code, then one that names a part from the event's "

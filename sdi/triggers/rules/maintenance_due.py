@@ -10,7 +10,7 @@ from pydantic import Field
 
 from sdi.format import fmt
 from sdi.triggers.facts import d
-from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, facts
+from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, facts, sentences
 from sdi.triggers.rules.sqlparts import NO_CONDITIONS, NO_FACTS, Params, cond, model_join, suppressed_by
 
 if TYPE_CHECKING:
@@ -157,6 +157,9 @@ def contract_case(as_of: date) -> Case:
 
 RULE = Rule(
     rule_id="maintenance_due", order=50, params=MaintenanceParams, sql=sql, urgency=urgency,
+    describe=sentences({
+        'operating_hours': '{value} operating hours since the last maintenance on {last_maintenance} — the interval is {threshold} hours',
+    }),
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
     resolution=("a later maintenance record resolves it by construction: hours count from the last maintenance "
                 "dated on or before as-of. Under an active contract of a covered_by type it is 'covered': a "

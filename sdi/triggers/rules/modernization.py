@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from sdi.format import fmt
 from sdi.triggers.facts import d
-from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, condition, facts
+from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, condition, facts, sentences
 from sdi.triggers.rules.sqlparts import NO_CONDITIONS, NO_FACTS, Params, cond
 
 if TYPE_CHECKING:
@@ -104,6 +104,10 @@ def contract_case(as_of: date) -> Case:
 
 RULE = Rule(
     rule_id="modernization", order=30, params=ModernizationParams, sql=sql,
+    describe=sentences({
+        'age_years': 'the machine is {value} years old — within the modernization age band of {lo} to {hi} years',
+        'error_events_in_window': "{value} error events in the last {window_days} days — more than the model's average of {threshold}",
+    }),
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
     resolution=("none: the error rate is re-measured over the window at every run, so a machine that was fixed drops "
                 "out on its own as old events leave the window; a modernisation shows in the machine file only as "

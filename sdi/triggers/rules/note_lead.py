@@ -15,7 +15,7 @@ from pydantic import Field
 
 from sdi.triggers.facts import d
 from sdi.triggers.notelead import LEAD, NEGATED_PRE, NEGATED_SPAN, OFFER_PATTERNS, REQUEST_CUE, TRIM, WHO
-from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, facts
+from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, facts, sentences
 from sdi.triggers.rules.sqlparts import NO_CONDITIONS, NO_FACTS, Params, cond, literal
 
 if TYPE_CHECKING:
@@ -143,6 +143,9 @@ def contract_case(as_of: date) -> Case:
 
 RULE = Rule(
     rule_id="note_lead", order=95, params=NoteLeadParams, sql=sql, urgency=urgency,
+    describe=sentences({
+        'days since': 'the latest service note with a customer request or recommended work is {value} days old — within the {threshold}-day window',
+    }),
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
     query_words="recommend customer asked quote offer retrofit contract overhaul wear parts kit",
     resolution=("none yet: a lead holds until its note leaves the window (window_days); a later note that closes "

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from sdi.format import fmt
 from sdi.triggers.facts import d
-from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite
+from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, sentences
 from sdi.triggers.rules.sqlparts import NO_CONDITIONS, NO_FACTS, Params, cond
 
 if TYPE_CHECKING:
@@ -76,6 +76,10 @@ def contract_case(as_of: date) -> Case:
 
 RULE = Rule(
     rule_id="parts_reminder", order=80, params=PartsParams, sql=sql,
+    describe=sentences({
+        'months since': '{value} months since the last spare-parts order on {last_order_date} — more than {threshold} months',
+        'months in service': '{value} months in service without any spare-parts order — more than {threshold} months',
+    }),
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
     resolution=("a later parts order resolves it by construction: months count from the last order dated on or before "
                 "as-of"),

@@ -5,6 +5,7 @@ rules file has none, so the rule fires nothing until an administrator applies a 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sdi.format import fmt
 from sdi.triggers.facts import d
+from sdi.triggers.phrases import Phrase, phrase
 from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, facts
 from sdi.triggers.rules.sqlparts import NO_CONDITIONS, NO_FACTS, literal, suppressed_by
 
@@ -135,6 +137,23 @@ def _record(s: dict[str, Any], target: str) -> str:
             f"days in {100 * train:.0f} % of cases on the training period{later}, against {100 * base:.1f} % at random")
 
 
+COUNTED = re.compile(r"count\((?:event )?(.*)\) in (\d+) days")
+
+
+def describe(cond: dict[str, Any], t: Trigger) -> Phrase | None:
+    """'code E-640 came 2 times in 7 days — 2 or more came before a failure in this fleet's history'."""
+    m = COUNTED.fullmatch(str(cond.get("field", "")))
+    if m is None:
+        return None
+    what = m.group(1)
+    if " > " in what:  # a telemetry signal: "vibration > 9.5"
+        metric, level = what.split(" > ", 1)
+        what = f"a {metric} reading above {level}"
+    return phrase("{what} came {value} times in {days} days — {threshold} or more came before a {target} in this "
+                  "fleet's history", what=what, value=cond.get("value"), days=int(m.group(2)),
+                  threshold=cond.get("threshold"), target=facts(t).get("target") or "failure")
+
+
 def urgency(trigger: Trigger) -> float:
     """A signal that came before failures in this fleet presses."""
     return 0.9
@@ -177,7 +196,7 @@ def contract_case(as_of: date) -> Case:
 
 
 RULE = Rule(
-    rule_id="precursor", order=97, params=PrecursorParams, sql=sql, urgency=urgency,
+    rule_id="precursor", order=97, params=PrecursorParams, sql=sql, urgency=urgency, describe=describe,
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
     query_words="warning alarm pressure temperature before failure breakdown",
     resolution=("a repair or replacement record on or after the day of the last signal reading, dated on or "

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from sdi.format import fmt
-from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite
+from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, sentences
 from sdi.triggers.rules.sqlparts import NO_CONDITIONS, NO_FACTS, Params, cond
 
 if TYPE_CHECKING:
@@ -59,6 +59,9 @@ def contract_case(as_of: date) -> Case:
 
 RULE = Rule(
     rule_id="retrofit_age", order=40, params=AgeParams, sql=sql,
+    describe=sentences({
+        'age_years': 'the machine is {value} years old — more than the {threshold} years after which a retrofit is offered',
+    }),
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
     resolution=("none: age does not go back; a retrofit shows only as free text in a service note, and a machine that "
                 "is replaced is decommissioned, which takes it out of the base"),

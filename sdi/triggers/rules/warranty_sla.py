@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sdi.format import fmt
-from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, Trigger, cite, facts
+from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, Trigger, cite, facts, sentences
 from sdi.triggers.rules.sqlparts import ContractParams, contract_expiry, window_urgency
 
 if TYPE_CHECKING:
@@ -55,6 +55,9 @@ def contract_case(as_of: date) -> Case:
 
 RULE = Rule(
     rule_id="warranty_sla", order=20, params=ContractParams, sql=sql, urgency=window_urgency,
+    describe=sentences({
+        'contract.end_date': 'the warranty {contract_id} ends in {value} days, on {end_date} — inside the {threshold}-day window for an SLA offer',
+    }),
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
     resolution=("a service level agreement of the machine (rules file `resolved_by`), started on or before as-of "
                 "and running past the warranty's end (resolved)"),

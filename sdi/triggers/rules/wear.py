@@ -9,7 +9,7 @@ from pydantic import Field
 
 from sdi.format import fmt
 from sdi.triggers.facts import d
-from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, condition
+from sdi.triggers.rules.base import MISSING, NEAR_MISS, POSITIVE, Case, Rule, RuleParams, Trigger, cite, condition, sentences
 from sdi.triggers.rules.sqlparts import NO_CONDITIONS, NO_FACTS, Params, cond, model_join
 
 if TYPE_CHECKING:
@@ -110,6 +110,10 @@ def contract_case(as_of: date) -> Case:
 
 RULE = Rule(
     rule_id="wear", order=70, params=WearParams, sql=sql, urgency=urgency,
+    describe=sentences({
+        'mean(': 'mean vibration of {value} mm/s over the most recent readings — above the limit of {threshold} mm/s',
+        'slope(': 'vibration rising by {value} mm/s per 30 days — {threshold} mm/s per 30 days or more is a steady rise',
+    }),
     finding=finding, check_on_site=check_on_site, talking_point=talking_point,
     resolution=("none: the wear signal itself shows the fix (after a replacement the recent mean falls and the trend "
                 "breaks); a record saying a part was swapped does not prove the vibration is gone"),

@@ -2,7 +2,7 @@
 "use strict";
 (async () => {
   const { el, $, clear, api } = SDI;
-  await SDI.boot();
+  const me = await SDI.boot();
   const content = clear($("#content"));
   const list = el("div");
   const msg = el("div");
@@ -26,7 +26,7 @@
   const rerun = el("button", { type: "button", class: "secondary", text: "Re-run trigger detection" });
   rerun.addEventListener("click", async () => {
     clear(msg); rerun.disabled = true;
-    try { const r = await api("/api/admin/triggers", { method: "POST" }); msg.append(el("p", { class: "ok", text: `Detection ran as of ${r.as_of} over ${r.machines} machines.` })); }
+    try { const r = await api("/api/admin/triggers", { method: "POST" }); msg.append(el("p", { class: "ok", text: `Detection ran as of ${SDI.fmtDate(r.as_of)} over ${SDI.fmtNum(r.machines)} machines.` })); }
     catch (err) { SDI.showError(msg, err); }
     rerun.disabled = false;
   });
@@ -34,14 +34,25 @@
   async function load() {
     clear(list);
     const users = await api("/api/users");
+    const admins = users.filter((u) => u.role === "admin").length;
+    // Your own account and the last admin cannot be removed (the API refuses too): say why instead of a button.
+    const removal = (u) => {
+      const why = u.name === me.name ? "your own account: another admin can remove it"
+        : (u.role === "admin" && admins <= 1 ? "the last admin: add another admin first" : null);
+      if (why) {
+        return [el("button", { type: "button", class: "secondary", text: "Remove", disabled: true, "aria-label": `Remove ${u.name} (not possible: ${why})` }),
+          " ", el("span", { class: "muted small remove-why", text: why })];
+      }
+      return el("button", { type: "button", class: "secondary", text: "Remove", "aria-label": `Remove ${u.name}`, onclick: async () => {
+        if (!window.confirm(`Remove ${u.name}? Their token stops working.`)) return;
+        try { await api(`/api/users/${encodeURIComponent(u.name)}`, { method: "DELETE" }); load(); } catch (err) { SDI.showError(msg, err); }
+      } });
+    };
     list.append(el("div", { class: "table-wrap" }, el("table", { id: "users" }, el("thead", {}, el("tr", {},
-      ...["Name", "Role", "Territory", "Machines", "Created", ""].map((h) => el("th", { text: h })))),
-      el("tbody", {}, ...users.map((u) => el("tr", {}, el("td", { text: u.name }), el("td", { text: u.role }),
-        el("td", { text: u.territory || "" }), el("td", { text: String(u.serials.length) }), el("td", { text: u.created_at || "" }),
-        el("td", {}, el("button", { type: "button", class: "secondary", text: "Remove", onclick: async () => {
-          if (!window.confirm(`Remove ${u.name}? Their token stops working.`)) return;
-          try { await api(`/api/users/${encodeURIComponent(u.name)}`, { method: "DELETE" }); load(); } catch (err) { SDI.showError(msg, err); }
-        } }))))))));
+      ...["Name", "Role", "Territory", "Machines", "Created"].map((h) => el("th", { text: h })), el("th", {}, el("span", { class: "visually-hidden", text: "Remove" })))),
+      el("tbody", {}, ...users.map((u) => el("tr", { "data-user": u.name }, el("td", { text: u.name }), el("td", { text: u.role.replace("_", " ") }),
+        el("td", { text: u.territory || "" }), el("td", { text: SDI.fmtNum(u.serials.length) }), el("td", { text: SDI.fmtDateTime(u.created_at) }),
+        el("td", {}, removal(u))))))));
   }
   load();
 
@@ -85,7 +96,7 @@
       if (target.value) body.endpoint = target.value;
       try {
         const r = await api("/api/admin/webhooks/replay", { method: "POST", body });
-        note.append(el("p", { class: "ok", text: `${r.queued} deliveries queued; the server sends them now.` }));
+        note.append(el("p", { class: "ok", text: `${SDI.fmtNum(r.queued)} deliveries queued; the server sends them now.` }));
         show();
       } catch (err) { SDI.showError(note, err); }
       send.disabled = false;
@@ -97,7 +108,7 @@
       clear(target).append(el("option", { value: "", text: "all endpoints" }),
         ...r.endpoints.filter((x) => x.configured).map((x) => el("option", { value: x.url, text: x.url })));
       if (!r.endpoints.length) {
-        out.append(el("p", { class: "muted", text: `${r.events} events logged; no endpoint configured (SDI_WEBHOOK_URL and SDI_WEBHOOK_SECRET, or webhooks: in the config file).` }));
+        out.append(el("p", { class: "muted", text: `${SDI.fmtNum(r.events)} events logged; no endpoint configured (SDI_WEBHOOK_URL and SDI_WEBHOOK_SECRET, or webhooks: in the config file).` }));
         return;
       }
       const enable = (url) => el("button", { type: "button", class: "secondary", text: "Enable", onclick: async () => {
@@ -107,15 +118,15 @@
         ...["Endpoint", "State", "Pending", "Delivered", "Failed", "Last delivered", ""].map((h) => el("th", { text: h })))),
         el("tbody", {}, ...r.endpoints.map((x) => el("tr", {}, el("td", { text: x.url }),
           el("td", { text: x.state + (x.disabled_reason ? ` (${x.disabled_reason})` : "") }),
-          el("td", { text: String(x.pending) }), el("td", { text: String(x.delivered) }), el("td", { text: String(x.failed) }),
-          el("td", { text: x.last_delivered || "–" }), el("td", {}, x.state === "disabled" ? enable(x.url) : "")))))));
+          el("td", { text: SDI.fmtNum(x.pending) }), el("td", { text: SDI.fmtNum(x.delivered) }), el("td", { text: SDI.fmtNum(x.failed) }),
+          el("td", { text: SDI.fmtDateTime(x.last_delivered) }), el("td", {}, x.state === "disabled" ? enable(x.url) : "")))))));
       if (r.deliveries.length) {
         out.append(el("h3", { text: "Last attempts" }), el("div", { class: "table-wrap" }, el("table", { id: "webhook-log" },
           el("thead", {}, el("tr", {}, ...["When", "Endpoint", "Event", "Attempt", "Status", "Error", "ms"].map((h) => el("th", { text: h })))),
-          el("tbody", {}, ...r.deliveries.map((d) => el("tr", {}, el("td", { text: d.attempted_at }), el("td", { text: d.endpoint }),
-            el("td", { text: `${d.type || ""} #${d.event_id}` }), el("td", { text: String(d.attempt) }),
+          el("tbody", {}, ...r.deliveries.map((d) => el("tr", {}, el("td", { text: SDI.fmtDateTime(d.attempted_at) }), el("td", { text: d.endpoint }),
+            el("td", { text: `${d.type || ""} #${d.event_id}` }), el("td", { text: SDI.fmtNum(d.attempt) }),
             el("td", { text: d.status_code === null ? "–" : String(d.status_code) }), el("td", { text: d.error || "" }),
-            el("td", { text: String(d.duration_ms ?? "") })))))));
+            el("td", { text: SDI.fmtNum(d.duration_ms) })))))));
       }
     }
     show();
@@ -125,18 +136,21 @@
       out, replay, note);
   }
 
-  function pct(x) { return x === null || x === undefined ? "–" : `${(100 * x).toFixed(2)}%`; }
+  function pct(x) {
+    if (x === null || x === undefined) return "–";
+    return `${(100 * x).toLocaleString(SDI.locale(), { minimumFractionDigits: 2, maximumFractionDigits: 2 })}%`;
+  }
 
   function backtestView(r) {
     const head = el("p", { text: `Target: ${r.target_label} within ${r.window_days} days · ${r.dates_scored} of ${r.dates} dates ` +
-      `(${r.from} … ${r.to}, every ${r.step_days} days) scored, data ends ${r.horizon} · ${r.machines.toLocaleString()} machines · ` +
-      `${r.targets_scored.toLocaleString()} target events · base rate ${pct(r.base_rate)}` });
+      `(${SDI.fmtDate(r.from)} … ${SDI.fmtDate(r.to)}, every ${r.step_days} days) scored, data ends ${SDI.fmtDate(r.horizon)} · ${SDI.fmtNum(r.machines)} machines · ` +
+      `${SDI.fmtNum(r.targets_scored)} target events · base rate ${pct(r.base_rate)}` });
     const table = el("div", { class: "table-wrap" }, el("table", { id: "backtest-table" }, el("thead", {}, el("tr", {},
       ...["Rule", "Alerts", "Hits", "Precision", "Recall", "Lift", "Median lead (days)"].map((h) => el("th", { text: h })))),
       el("tbody", {}, ...r.rules.map((x) => el("tr", {}, el("td", { text: SDI.RULE_LABEL[x.rule_id] || x.rule_id }),
-        el("td", { text: x.alerts.toLocaleString() }), el("td", { text: x.hits.toLocaleString() }), el("td", { text: pct(x.precision) }),
-        el("td", { text: pct(x.recall) }), el("td", { text: x.lift === null ? "–" : x.lift.toFixed(2) }),
-        el("td", { text: x.median_lead_days === null ? "–" : String(x.median_lead_days) }))))));
+        el("td", { text: SDI.fmtNum(x.alerts) }), el("td", { text: SDI.fmtNum(x.hits) }), el("td", { text: pct(x.precision) }),
+        el("td", { text: pct(x.recall) }), el("td", { text: x.lift === null ? "–" : SDI.fmtNum(x.lift, 2) }),
+        el("td", { text: x.median_lead_days === null ? "–" : SDI.fmtNum(x.median_lead_days, 1) }))))));
     return [head, bars(r), table];
   }
 
@@ -158,7 +172,7 @@
       const y = T + i * ROW;
       svg.append(node("rect", { x: L, y, width: w(x.precision).toFixed(1), height: 14, fill: "#0b5cad" }),
         node("text", { x: 4, y: y + 11 }, SDI.RULE_LABEL[x.rule_id] || x.rule_id),
-        node("text", { x: L + w(x.precision) + 4, y: y + 11 }, `${pct(x.precision)} · lift ${x.lift === null ? "–" : x.lift.toFixed(2)}`));
+        node("text", { x: L + w(x.precision) + 4, y: y + 11 }, `${pct(x.precision)} · lift ${x.lift === null ? "–" : SDI.fmtNum(x.lift, 2)}`));
     });
     svg.append(node("line", { x1: base, y1: T - 8, x2: base, y2: H - 4, stroke: "#b3261e", "stroke-dasharray": "4 3",
       "stroke-width": 1.2 }));

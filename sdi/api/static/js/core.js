@@ -144,14 +144,79 @@ const SDI = (() => {
 
   function header(me) {
     const here = window.location.pathname.split("/").pop();
-    const nav = el("nav", { class: "top", "aria-label": "main" },
-      el("a", { class: "brand", href: ROLE_HOME[me.role] || "opportunities.html", text: "SDI" }),
-      ...navLinks(me).map(([href, label]) => el("a", { href, text: label, class: href === here ? "active" : null })),
+    const nav = el("nav", { class: "top", "aria-label": "Main" },
+      el("a", { class: "brand", href: ROLE_HOME[me.role] || "opportunities.html", text: "SDI", "aria-label": "SDI home" }),
+      ...navLinks(me).map(([href, label]) => el("a", { href, text: label, class: href === here ? "active" : null,
+                                                        "aria-current": href === here ? "page" : null })),
       el("span", { class: "who", text: `${me.name} · ${me.role.replace("_", " ")}${me.territory ? " · " + me.territory : ""}` }),
       languageChoice(),
       el("button", { type: "button", class: "link", text: "Sign out", onclick: logout }));
-    document.body.prepend(nav);
+    document.body.prepend(el("header", { class: "site" }, skipLink(), nav));
   }
+
+  /** "Skip to content": the first Tab stop of every page, visible only when focused. */
+  function skipLink() {
+    const main = document.querySelector("main");
+    if (main && !main.id) main.id = "main";
+    if (main && !main.hasAttribute("tabindex")) main.setAttribute("tabindex", "-1");
+    return el("a", { class: "skip-link", href: "#main", text: "Skip to content" });
+  }
+
+  /** Every table with a <thead>: each body cell gets data-label (its column's heading) so narrow screens show
+   *  rows as cards ("Customer: …") instead of a clipped table; pages need no change. */
+  function labelTables(root) {
+    for (const table of (root || document).querySelectorAll("table")) {
+      const headRow = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+      if (!headRow || table.classList.contains("no-cards")) continue;
+      const labels = [];
+      for (const th of headRow.cells) {
+        for (let i = 0; i < (th.colSpan || 1); i += 1) labels.push((th.getAttribute("aria-label") || th.textContent || "").trim());
+      }
+      table.classList.add("cards");
+      for (const body of table.tBodies) {
+        for (const row of body.rows) {
+          let col = 0;
+          for (const cell of row.cells) {
+            let label = cell.colSpan > 1 && cell.colSpan >= labels.length ? "" : labels[col] || ""; // a full-width row: none
+            if (label && [...cell.querySelectorAll("a, button")].some((b) => b.textContent.trim() === label)) label = ""; // "Details: [Details]"
+            const own = cell.hasAttribute("data-label") && !autoLabelled.has(cell); // a page's own label stays
+            if (!own && cell.getAttribute("data-label") !== label) { cell.setAttribute("data-label", label); autoLabelled.add(cell); }
+            col += cell.colSpan || 1;
+          }
+        }
+      }
+    }
+  }
+
+  const autoLabelled = new WeakSet();
+  let labelPending = false;
+  function watchTables() {
+    labelTables(document);
+    new MutationObserver(() => {
+      if (labelPending) return;
+      labelPending = true;
+      queueMicrotask(() => { labelPending = false; labelTables(document); });
+    }).observe(document.body, { childList: true, subtree: true });
+  }
+
+  const DIALOGS = "[role=dialog], .source-panel";
+  let lastOutside = null; // the last element focused outside any dialog: focus goes back there when one closes
+  document.addEventListener("focusin", (e) => { if (!e.target.closest(DIALOGS)) lastOutside = e.target; });
+
+  /** Escape closes an open dialog or source panel through its own close button (so the page's logic runs). */
+  function closeOnEscape(e) {
+    if (e.key !== "Escape" || e.defaultPrevented) return;
+    const open = [...document.querySelectorAll(DIALOGS)].filter((d) => !d.hidden && d.getClientRects().length);
+    const top = open[open.length - 1];
+    if (!top) return;
+    const close = top.querySelector("button.close, [data-close]");
+    if (close) close.click(); else top.hidden = true;
+    if (lastOutside && lastOutside.isConnected && lastOutside !== document.body) lastOutside.focus();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watchTables);
+  else watchTables();
+  document.addEventListener("keydown", closeOnEscape);
 
   /** Page start: take a login-link token, require a token, load the user, draw the header. */
   async function boot() {
@@ -163,12 +228,37 @@ const SDI = (() => {
   }
 
   function badge(rule) { return el("span", { class: `badge rule-${rule}`, title: rule, text: RULE_LABEL[rule] || rule }); }
-  function priorityBar(p) {
+  /** Priority 0..100 as a bar; with `explained` (the API's priority_explained) also why: compact (list) a tiny bar per
+   *  factor and the sentence, full (opportunity page) one labelled bar per factor with the points it adds. */
+  function priorityBar(p, explained, full) {
     const value = Math.max(0, Math.min(100, Number(p) || 0));
     const bar = el("span", { class: "prio-fill" });
     bar.style.width = `${value}%`;
-    return el("span", { class: "prio", title: `priority ${value} of 100` }, el("span", { class: "prio-track" }, bar),
-      el("span", { class: "prio-num", text: value.toFixed(1) }));
+    const why = explained ? fmtCond(explained.sentence) : "";
+    const head = el("span", { class: "prio", title: why || `priority ${fmtNum(value, 1)} of 100` },
+      el("span", { class: "prio-track" }, bar), el("span", { class: "prio-num", text: fmtNum(value, 1) }));
+    if (!explained) return head;
+    const factors = explained.factors || [];
+    const share = (f) => `${Math.round(100 * Math.max(0, Math.min(1, Number(f.value) || 0)))}%`;
+    const points = (f) => `${f.label}: ${fmtNum(f.points, 1)} of ${fmtNum(f.weight, 1)} points`;
+    const sentence = el("p", { class: `prio-why level-${explained.level}`, text: why, title: full ? null : why });
+    if (!full) {
+      const mini = el("span", { class: "prio-factors", role: "img", "aria-label": factors.map(points).join("; ") },
+        ...factors.map((f) => {
+          const fill = el("span", { class: `pf-fill pf-${f.factor}` });
+          fill.style.height = share(f);
+          return el("span", { class: "pf", title: points(f) }, fill);
+        }));
+      return el("div", { class: "prio-box" }, el("div", { class: "prio-line" }, head, mini), sentence);
+    }
+    const rows = factors.map((f) => {
+      const fill = el("span", { class: `pf-fill pf-${f.factor}` });
+      fill.style.width = share(f);
+      return el("li", { class: "pf-row", "data-factor": f.factor },
+        el("span", { class: "pf-label", text: f.label }), el("span", { class: "pf-track" }, fill),
+        el("span", { class: "pf-points", text: `${fmtNum(f.points, 1)} / ${fmtNum(f.weight, 1)}` }));
+    });
+    return el("div", { class: "prio-box full" }, head, sentence, el("ul", { class: "prio-factor-list", "aria-label": "priority factors (points / weight)" }, ...rows));
   }
   /** The user's locale: the header's choice (localStorage "sdi.locale"), else the browser's; "de" or "en". */
   function locale() {
@@ -188,6 +278,11 @@ const SDI = (() => {
     catch (e) { /* unknown currency code: plain number below */ }
     return `${fmtNum(n)} ${cur || ""}`.trim();
   }
+  /** A share 0..1 as a percentage with exactly `digits` decimals in the user's locale ("50.0 %" / "50,0 %"). */
+  function fmtPct(share, digits = 0) {
+    if (share === null || share === undefined || share === "" || Number.isNaN(Number(share))) return "–";
+    return `${(100 * Number(share)).toLocaleString(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits })} %`;
+  }
   /** An ISO date or timestamp as a date in the user's locale ("27 Nov 2026" / "27.11.2026"). */
   function fmtDate(iso) {
     if (!iso) return "–";
@@ -202,8 +297,23 @@ const SDI = (() => {
     if (Number.isNaN(d.getTime())) return String(iso);
     return d.toLocaleString(locale(), { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
   }
-  function fmtCond(c) {
+  /** A condition as its rule's sentence (the API's `sentence`), numbers, amounts and dates in the user's locale; any
+   *  server phrase {text, args} reads the same way. `raw`: field, operator, threshold → value, as the rule states it. */
+  function fmtCond(c, raw) {
     if (!c) return "";
+    const p = raw ? null : (c.sentence || (typeof c.text === "string" && c.args ? c : null));
+    if (p) {
+      const args = p.args || {};
+      const text = p.text.replace(/\{(\w+)\}/g, (m, k) => {
+        const a = args[k];
+        if (!a) return m;
+        if ("num" in a) return fmtNum(a.num, a.digits === undefined ? 2 : a.digits);
+        if ("money" in a) return money(a.money, a.currency);
+        if ("date" in a) return fmtDate(a.date);
+        return String(a.text === undefined || a.text === null ? "" : a.text);
+      });
+      return text.charAt(0).toUpperCase() + text.slice(1);
+    }
     const th = Array.isArray(c.threshold) ? c.threshold.join("–") : c.threshold;
     return `${c.field} ${c.operator} ${th === null || th === undefined ? "" : th} → ${c.value}${c.unit ? " " + c.unit : ""}`;
   }
@@ -217,5 +327,6 @@ const SDI = (() => {
   }
 
   return { svg, captureToken, token, setToken, logout, el, clear, $, param, api, stream, boot, showError, describeError,
-           badge, priorityBar, money, fmtCond, fmtNum, fmtDate, fmtDateTime, locale, ROLE_HOME, RULE_LABEL, ApiError };
+           badge, priorityBar, money, fmtCond, fmtNum, fmtPct, fmtDate, fmtDateTime, locale, labelTables, ROLE_HOME, RULE_LABEL,
+           ApiError };
 })();

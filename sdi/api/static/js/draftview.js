@@ -3,7 +3,16 @@
 "use strict";
 
 const DraftView = (() => {
-  const { el, clear, api, fmtCond } = SDI;
+  const { el, clear, api, fmtCond, fmtNum, fmtDate } = SDI;
+  const ISO_DAY = /^\d{4}-\d{2}-\d{2}(T[\d:.]+Z?)?$/;
+
+  /** A threshold or value as a reader expects it: numbers and dates in their locale, ranges with a dash. */
+  function shown(v, unit) {
+    if (v === null || v === undefined) return "–";
+    if (Array.isArray(v)) return v.map((x) => shown(x)).join("–") + (unit ? ` ${unit}` : "");
+    const text = typeof v === "number" ? fmtNum(v, 2) : ISO_DAY.test(String(v)) ? fmtDate(v) : String(v);
+    return text + (unit ? ` ${unit}` : "");
+  }
   const CITE = /\[([TH]\d+)\]/g;
 
   /** Sentence text as nodes, with each [X1] turned into a citation link (or a plain marker while streaming). */
@@ -111,7 +120,7 @@ const DraftView = (() => {
       try {
         const rec = await api(`/api/sources/${encodeURIComponent(id)}`);
         const r = rec.record || {};
-        const text = rec.entity === "service_record" ? `${r.date} ${r.type || "service"}: ${rec.text}` : (rec.text || "");
+        const text = rec.entity === "service_record" ? `${fmtDate(r.date)} ${r.type || "service"}: ${rec.text}` : (rec.text || "");
         const needles = factNeedles(trig).concat(rec.entity === "event" ? [r.code] : []);
         holder.append(el("div", { class: "evidence-record", "data-source-id": id }, el("p", { class: "muted" }, el("code", { text: id })),
           el("pre", { class: "record-text" }, ...markAll(text, needles))));
@@ -129,13 +138,16 @@ const DraftView = (() => {
   }
 
   function triggerTable(t) {
-    return el("div", { class: "table-wrap" }, el("table", { class: "cond" },
-      el("caption", { text: `rule ${t.rule_id} v${t.rule_version} · as of ${t.as_of}` }),
-      el("thead", {}, el("tr", {}, ...["field", "operator", "threshold", "value"].map((h) => el("th", { text: h })))),
-      el("tbody", {}, ...(t.conditions || [t.condition]).map((c) => el("tr", {},
-        el("td", { text: c.field }), el("td", { text: c.operator }),
-        el("td", { class: "threshold", text: Array.isArray(c.threshold) ? c.threshold.join("–") : String(c.threshold) }),
-        el("td", { class: "value", text: `${c.value}${c.unit ? " " + c.unit : ""}` }))))));
+    const conds = (t.conditions || [t.condition]).filter(Boolean);
+    return el("div", { class: "table-wrap" },
+      el("ul", { class: "cond-sentences" }, ...conds.map((c) => el("li", { class: "cond-sentence", text: fmtCond(c) }))),
+      el("table", { class: "cond" },
+        el("caption", { text: `rule ${t.rule_id} v${t.rule_version} · as of ${fmtDate(t.as_of)}` }),
+        el("thead", {}, el("tr", {}, ...["field", "operator", "threshold", "value"].map((h) => el("th", { text: h })))),
+        el("tbody", {}, ...conds.map((c) => el("tr", {},
+          el("td", { text: c.field }), el("td", { text: c.operator }),
+          el("td", { class: "threshold", text: shown(c.threshold) }),
+          el("td", { class: "value", text: shown(c.value, c.unit) }))))));
   }
 
   /** Open the panel for one citation of a draft. */
@@ -159,7 +171,7 @@ const DraftView = (() => {
       }
       if (trig) {
         shown.append(...markAll(src.text, factNeedles(trig)));
-        p.append(el("h3", { text: `Trigger ${trig.rule_id}: ${fmtCond(trig.condition)}` }), triggerTable(trig));
+        p.append(el("h3", { text: `Trigger: ${SDI.RULE_LABEL[trig.rule_id] || trig.rule_id}` }), triggerTable(trig));
         const ids = (trig.evidence && trig.evidence.source_ids) || [];
         const holder = el("div", { class: "evidence" });
         p.append(el("h3", { text: `Evidence (${ids.length} record${ids.length === 1 ? "" : "s"}, facts highlighted)` }), holder);
@@ -181,7 +193,7 @@ const DraftView = (() => {
       const rec = await api(`/api/sources/${encodeURIComponent(recordId)}`);
       clear(holder);
       const meta = rec.record || {};
-      holder.append(el("p", { class: "muted", text: [meta.date, meta.type, meta.technician, rec.serial].filter(Boolean).join(" · ") }));
+      holder.append(el("p", { class: "muted", text: [meta.date && fmtDate(meta.date), meta.type, meta.technician, rec.serial].filter(Boolean).join(" · ") }));
       holder.append(highlighted(rec.text || "", src.span));
       const mark = document.getElementById("highlight");
       if (mark && mark.scrollIntoView) mark.scrollIntoView({ block: "center" });

@@ -19,7 +19,7 @@
     try {
       const r = await api(`/api/kpis${day ? "?as_of=" + encodeURIComponent(day) : ""}`);
       if (!asOf.value) asOf.value = r.as_of;
-      scope.textContent = `Scope: ${r.scope} · period ${r.period.from} … ${r.period.to}`;
+      scope.textContent = `Scope: ${r.scope} · period ${SDI.fmtDate(r.period.from)} … ${SDI.fmtDate(r.period.to)}`;
       const byId = Object.fromEntries(r.kpis.map((k) => [k.id, k]));
       clear(out).append(el("div", { class: "kpi-cards" }, ...r.kpis.map(card)),
         el("div", { class: "kpi-charts" }, chartCard("Win rate per campaign", winChart(byId.win_rate)),
@@ -28,9 +28,10 @@
     } catch (err) { clear(out); SDI.showError(out, err); }
   }
 
-  const pct = (x) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)} %`);
-  const num = (x) => (x === null || x === undefined ? "–" : Number(x).toLocaleString(undefined, { maximumFractionDigits: 0 }));
-  const fmt = (x, unit) => (unit === "%" ? pct(x) : x === null || x === undefined ? "–" : `${num(x)} ${unit}`);
+  const pct = (x) => SDI.fmtPct(x, 1);
+  const num = (x) => SDI.fmtNum(x);
+  const fmt = (x, unit) => (unit === "%" ? pct(x) : x === null || x === undefined ? "–"
+    : /^[A-Z]{3}$/.test(unit || "") ? SDI.money(x, unit) : `${num(x)} ${unit}`);
 
   function card(k) {
     const counts = k.unit === "%" && k.denominator ? `${num(k.numerator)} of ${num(k.denominator)}` : "";
@@ -51,10 +52,10 @@
   }
 
   function cell(row, unit) { // one breakdown row as text
-    if ("win_rate" in row) return `${row.leads} leads · win rate ${pct(row.win_rate)} (${row.won}/${row.closed})`;
+    if ("win_rate" in row) return `${num(row.leads)} leads · win rate ${pct(row.win_rate)} (${num(row.won)}/${num(row.closed)})`;
     if ("plan" in row) return `${fmt(row.actual, row.unit)} of ${row.plan === null ? "no plan set" : fmt(row.plan, row.unit)}`;
     if ("denominator" in row) return `${pct(row.value)} (${num(row.numerator)}/${num(row.denominator)})`;
-    return `${fmt(row.value, unit)}${row.open !== undefined ? ` · ${row.open} open` : ""}${row.won !== undefined ? ` · ${row.won} won` : ""}`;
+    return `${fmt(row.value, unit)}${row.open !== undefined ? ` · ${num(row.open)} open` : ""}${row.won !== undefined ? ` · ${num(row.won)} won` : ""}`;
   }
 
   function chartCard(title, svg) { return el("section", { class: "card" }, el("h2", { text: title }), svg); }
@@ -86,7 +87,7 @@
 
   function winChart(k) {
     const rows = (k.by.campaign || []).map((c) => ({ label: c.key, parts: [{ value: c.value }],
-      text: `${pct(c.value)} (${c.numerator}/${c.denominator})` }));
+      text: `${pct(c.value)} (${num(c.numerator)}/${num(c.denominator)})` }));
     return bars("chart-win-rate", `won ÷ closed; overall ${pct(k.value)}`, rows, "no outcomes recorded in the period");
   }
 
@@ -94,10 +95,10 @@
     const buckets = (k.by.bucket || []).filter((b) => b.key !== "not acted on");
     const top = Math.max(1, ...buckets.map((b) => b.leads));
     const rows = buckets.map((b) => ({ label: b.key, parts: [{ value: b.leads / top }, { value: b.win_rate || 0, cls: "good" }],
-      text: `${b.leads} leads · won ${pct(b.win_rate)}` }));
+      text: `${num(b.leads)} leads · won ${pct(b.win_rate)}` }));
     const waiting = (k.by.bucket || []).find((b) => b.key === "not acted on");
     const svg = bars("chart-turnaround", "blue: leads per bucket · green: win rate (won ÷ closed)", rows, "no technician leads in the period");
-    if (waiting && waiting.leads) svg.append(node("title", {}, `${waiting.leads} leads not acted on yet`));
+    if (waiting && waiting.leads) svg.append(node("title", {}, `${num(waiting.leads)} leads not acted on yet`));
     return svg;
   }
 

@@ -24,7 +24,7 @@ async function streamDraft(path, body, bubble, ctx, onDraft) {
 const Handoff = (() => {
   const { el, clear, api } = SDI;
   const NO_ENDPOINT = "recorded; no CRM endpoint configured — an admin sets SDI_WEBHOOK_URL";
-  const when = (at) => (at ? `${at.slice(0, 10)} ${at.slice(11, 16)} UTC` : "?");
+  const when = (at) => (at ? SDI.fmtDateTime(at) : "?");
 
   /** The page's one line about the hand-off (and, honestly, when no endpoint received it). */
   function line(h) {
@@ -157,7 +157,7 @@ const TalkingPoints = (() => {
 })();
 
 (async () => {
-  const { el, $, clear, api, badge, priorityBar, fmtCond, money, param } = SDI;
+  const { el, $, clear, api, badge, priorityBar, fmtCond, money, param, fmtDate, fmtDateTime, fmtNum } = SDI;
   const me = await SDI.boot();
   const content = clear($("#content"));
   const id = param("id");
@@ -172,14 +172,16 @@ const TalkingPoints = (() => {
   const facts = el("dl", { class: "facts" });
   const fact = (k, v) => { if (v !== null && v !== undefined && v !== "") facts.append(el("dt", { text: k }), el("dd", {}, v)); };
   fact("Opportunity", opp.id);
-  fact("Priority", priorityBar(opp.priority));
+  fact("Priority", el("div", { id: "priority" }, priorityBar(opp.priority, opp.priority_explained, true)));
   fact("Machine", el("a", { href: `machine.html?serial=${encodeURIComponent(opp.serial)}`, text: `${opp.serial} (${opp.model || "?"})` }));
   fact("Customer", opp.customer);
   fact("Territory", opp.territory);
-  fact("Owner", `${opp.owner} (${(opp.owner_role || "").replace("_", " ")})`);
+  fact("Owner", el("div", { id: "owner" }, `${opp.owner} (${(opp.owner_role || "").replace("_", " ")})`,
+    opp.routing ? el("p", { class: "routing muted", id: "routing", text: fmtCond(opp.routing.sentence) }) : null));
   fact("Channel", (opp.channel || "").replace("_", " "));
   fact("Status", el("span", { id: "status", text: opp.status.replace("_", " ") }));
-  fact("First seen", opp.first_seen);
+  fact("First seen", fmtDate(opp.first_seen));
+  if (opp.last_seen && opp.last_seen !== opp.first_seen) fact("Last seen", fmtDate(opp.last_seen));
   fact("Linked", (opp.linked_campaigns || []).join(", "));
   if (opp.handoff && me.role === "compliance") fact("CRM", Handoff.line(opp.handoff));
   const head = el("section", { class: "card" }, el("div", {}, ...(opp.rules || []).map(badge)), facts);
@@ -187,10 +189,14 @@ const TalkingPoints = (() => {
   const triggers = el("section", { class: "card", id: "triggers" }, el("h2", { text: "Triggers" }));
   for (const t of opp.triggers || []) {
     const ids = (t.evidence && t.evidence.source_ids) || [];
+    const conds = (t.conditions || [t.condition]).filter(Boolean);
     triggers.append(el("div", { class: "trigger", "data-rule": t.rule_id },
       el("h3", {}, badge(t.rule_id), ` ${t.campaign}`),
-      el("ul", {}, ...(t.conditions || [t.condition]).map((c) => el("li", {}, el("code", { text: fmtCond(c) })))),
-      el("p", { class: "muted", text: `rule ${t.rule_id} v${t.rule_version} · as of ${t.as_of} · ${ids.length} evidence record(s): ${ids.slice(0, 6).join(", ")}${ids.length > 6 ? " …" : ""}` })));
+      el("ul", { class: "conditions" }, ...conds.map((c) => el("li", { class: "condition", title: fmtCond(c, true), text: fmtCond(c) }))),
+      el("p", { class: "muted small", text: `as of ${fmtDate(t.as_of)} · ${fmtNum(ids.length)} evidence record(s)` }),
+      el("details", { class: "rule-raw" }, el("summary", { text: "Rule details" }),
+        ...conds.map((c) => el("code", { text: fmtCond(c, true) })),
+        el("p", { text: `rule ${t.rule_id} v${t.rule_version} · evidence: ${ids.slice(0, 6).join(", ")}${ids.length > 6 ? " …" : ""}` }))));
   }
   if ((opp.offers || []).length) {
     triggers.append(el("h3", { text: "Fitting offers" }), el("ul", {}, ...opp.offers.map((o) =>
@@ -200,7 +206,7 @@ const TalkingPoints = (() => {
     const l = opp.lead;
     triggers.append(el("h3", { text: `Lead ${l.id} from ${l.reporter}` }),
       el("p", { text: `Observed: ${l.observed}` }), l.customer_wants ? el("p", { text: `Customer wants: ${l.customer_wants}` }) : null,
-      el("p", { class: "muted", text: `reported ${l.reported_at}` + (l.first_action_at ? ` · first action ${l.first_action} after ${l.hours_to_first_action} h` : " · no action yet") }));
+      el("p", { class: "muted", text: `reported ${fmtDateTime(l.reported_at)}` + (l.first_action_at ? ` · first action ${l.first_action} after ${fmtNum(l.hours_to_first_action, 1)} h` : " · no action yet") }));
   }
 
   const left = el("div", {}, head, triggers);
@@ -245,7 +251,7 @@ const TalkingPoints = (() => {
         msg.append(el("p", { class: "ok", text: `Outcome recorded: ${out.result.replace(/_/g, " ")}.` }));
       } catch (err) { SDI.showError(msg, err); }
     });
-    const past = (opp.outcomes || []).map((o) => el("li", { text: `${o.recorded_at}: ${o.result.replace(/_/g, " ")}${o.discount_pct != null ? `, ${o.discount_pct}% discount` : ""}${o.partner ? `, partner ${o.partner}` : ""}${o.reason ? ` — ${o.reason}` : ""} (${o.recorded_by})` }));
+    const past = (opp.outcomes || []).map((o) => el("li", { text: `${fmtDateTime(o.recorded_at)}: ${o.result.replace(/_/g, " ")}${o.value != null ? `, ${money(o.value, o.currency)}` : ""}${o.discount_pct != null ? `, ${fmtNum(o.discount_pct, 1)} % discount` : ""}${o.partner ? `, partner ${o.partner}` : ""}${o.reason ? ` — ${o.reason}` : ""} (${o.recorded_by})` }));
     return el("section", { class: "card no-print" }, el("h2", { text: "Work on it" }), statusForm, outcomeForm,
       past.length ? el("ul", {}, ...past) : null, canAct ? Handoff.box(opp) : null, msg);
   }

@@ -5,9 +5,10 @@
   const { el, $, clear, api } = SDI;
   const me = await SDI.boot();
   const content = clear($("#content"));
-  const pct = (x) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(0)} %`);
-  const ci = (r) => (r.n ? `${(100 * r.ci_low).toFixed(0)}–${(100 * r.ci_high).toFixed(0)} %` : "–");
-  const rateText = (r) => (r.n ? `${pct(r.win_rate)} (${r.won}/${r.n})` : "–");
+  const num = (x, digits = 0) => SDI.fmtNum(x, digits);
+  const pct = (x) => SDI.fmtPct(x);
+  const ci = (r) => (r.n ? `${num(100 * r.ci_low)}–${num(100 * r.ci_high)} %` : "–");
+  const rateText = (r) => (r.n ? `${pct(r.win_rate)} (${num(r.won)}/${num(r.n)})` : "–");
   const table = (id, heads, rows) => el("div", { class: "table-wrap" }, el("table", { id },
     el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { text: h })))), el("tbody", {}, ...rows)));
   const section = (id, title, ...children) => el("section", { class: "card", id }, el("h2", { text: title }), ...children);
@@ -25,7 +26,7 @@
 
   async function rulesSection() {
     const r = await api("/api/performance/rules");
-    const head = el("p", { text: `${r.closed.toLocaleString()} closed opportunities, ${r.won.toLocaleString()} won ` +
+    const head = el("p", { text: `${num(r.closed)} closed opportunities, ${num(r.won)} won ` +
       `(${pct(r.overall.win_rate)}) · rules file ${r.rules_file_version}` });
     const cell = (x) => el("td", {}, rateText(x), x.n ? el("br") : null, x.n ? el("span", { class: "muted", text: `95 % ${ci(x)}` }) : null);
     const rows = r.rules.map((x) => el("tr", {}, el("td", {}, SDI.badge(x.rule_id)), cell(x.as_campaign), cell(x.fired)));
@@ -69,7 +70,7 @@
       svg.append(node("rect", { x: L, y, width: w(b.win_rate).toFixed(1), height: 14, fill: "#0b5cad" }),
         node("line", { x1: L + w(b.ci_low), x2: L + w(b.ci_high), y1: y + 7, y2: y + 7, stroke: "#b3261e", "stroke-width": 1.5 }),
         node("text", { x: 4, y: y + 11 }, b.label),
-        node("text", { x: L + Math.max(w(b.win_rate), w(b.ci_high)) + 4, y: y + 11 }, `${pct(b.win_rate)} · n ${b.n}`));
+        node("text", { x: L + Math.max(w(b.win_rate), w(b.ci_high)) + 4, y: y + 11 }, `${pct(b.win_rate)} · n ${num(b.n)}`));
     });
     return svg;
   }
@@ -79,9 +80,9 @@
     const rows = r.account_managers.map((p) => {
       const a = p.awareness, d = p.discounting, h = p.partner_handoff;
       return el("tr", {}, el("td", {}, el("strong", { text: p.account_manager }), el("br"), el("span", { class: "muted", text: p.territory || "" })),
-        el("td", { text: `${pct(a.share)} (${a.acted_on}/${a.opportunities})` }),
-        el("td", { text: `${pct(d.share)} (${d.discounted}/${d.won})` + (d.mean_discount_pct === null ? "" : ` · mean ${d.mean_discount_pct.toFixed(1)} %`) }),
-        el("td", { text: `${pct(h.share)} (${h.lost_to_partner}/${h.closed})` + (h.partners.length ? ` · ${h.partners.join(", ")}` : "") }),
+        el("td", { text: `${pct(a.share)} (${num(a.acted_on)}/${num(a.opportunities)})` }),
+        el("td", { text: `${pct(d.share)} (${num(d.discounted)}/${num(d.won)})` + (d.mean_discount_pct === null ? "" : ` · mean ${num(d.mean_discount_pct, 1)} %`) }),
+        el("td", { text: `${pct(h.share)} (${num(h.lost_to_partner)}/${num(h.closed)})` + (h.partners.length ? ` · ${h.partners.join(", ")}` : "") }),
         el("td", { text: p.notes.join("; ") }));
     });
     return section("account-managers", "Account managers", el("p", { class: "muted",
@@ -98,7 +99,7 @@
     }
     const ranking = r.ranking.map((t) => el("tr", { class: t.technician === me.name ? "me" : null },
       el("td", { text: String(t.rank) }), el("td", { text: t.technician }), el("td", { text: t.credit }),
-      el("td", { text: t.median_days_to_outcome === null ? "–" : `${t.median_days_to_outcome} days` })));
+      el("td", { text: t.median_days_to_outcome === null ? "–" : `${num(t.median_days_to_outcome, 1)} days` })));
     box.append(section("technicians", "Technicians' leads: recognition",
       el("p", { class: "muted", text: "Leads technicians reported from their visits and what they became — the team's advisors." }),
       r.ranking.length ? table("tech-table", ["#", "Technician", "Credit", "Median turnaround"], ranking)
@@ -112,8 +113,8 @@
       const outcome = x.result ? `${x.result.replace(/_/g, " ")}${x.value !== null ? " · " + SDI.money(x.value, x.currency) : ""}` +
         `${x.partner ? " · " + x.partner : ""}${x.reason ? " · " + x.reason : ""}` : (x.status || "open");
       return el("tr", {}, el("td", {}, el("strong", { text: x.id }), el("br"), el("span", { class: "muted", text: `${x.serial}: ${x.observed}` })),
-        el("td", { text: (x.reported_at || "").slice(0, 10) }), el("td", { text: x.routed_to }),
-        el("td", { text: x.first_action ? `${x.first_action} by ${x.first_action_by}, after ${x.hours_to_first_action} h` : "not yet" }),
+        el("td", { text: SDI.fmtDate(x.reported_at) }), el("td", { text: x.routed_to }),
+        el("td", { text: x.first_action ? `${x.first_action} by ${x.first_action_by}, after ${num(x.hours_to_first_action, 1)} h` : "not yet" }),
         el("td", { text: outcome }));
     }));
   }
