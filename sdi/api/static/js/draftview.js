@@ -75,7 +75,8 @@ const DraftView = (() => {
     return p;
   }
 
-  function closePanel() { panel().hidden = true; }
+  // on a wide screen the page makes room for the panel, so it never covers the draft's list of sources
+  function closePanel() { panel().hidden = true; document.body.classList.remove("panel-open"); }
 
   function highlighted(text, span) {
     if (!span || span[0] < 0 || span[1] > text.length || span[0] >= span[1]) {
@@ -156,6 +157,7 @@ const DraftView = (() => {
     const p = panel();
     clear(p);
     p.hidden = false;
+    document.body.classList.add("panel-open");
     p.append(el("div", { class: "panel-head" },
       el("h2", { text: `Source ${ref}` }),
       el("button", { type: "button", class: "close", "aria-label": "close", text: "×", onclick: closePanel })));
