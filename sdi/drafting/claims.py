@@ -395,6 +395,8 @@ def degenerate(sentence: str, cited: str = "") -> str | None:
     itself repeats ('fund l/h back gauge finger bent; fitted new l/h back gauge finger') may repeat."""
     if DEGENERATE_MARKERS.search(sentence):
         return "copies a source header, marker or meta text"
+    if UNFINISHED.search(sentence):
+        return "ends unfinished ('… found:')"
     if any(m.group(1).lower() not in HEADER_LEADS for m in HEADER_IN_TEXT.finditer(sentence)):
         return "drops a record header into the sentence ('… encoder 2026-07-03 repair on …')"
     words = re.findall(r"[a-z0-9]+", sentence.lower())
@@ -411,6 +413,7 @@ def degenerate(sentence: str, cited: str = "") -> str | None:
     return None
 
 
+UNFINISHED = re.compile(r"[:;,\-–—]\s*\.?\s*$")  # a label or list left open where the claim should follow
 HEADER_IN_TEXT = re.compile(r"(?i)(\S+)\s+\d{4}-\d{2}-\d{2} (?:repair|maintenance|inspection|replacement) on ")
 HEADER_LEADS = {"the", "a", "an", "on", "in", "of", "during", "at", "from", "since", "last", "its", "this", "that",
                 "our", "your", "their", "his", "her", "by", "after", "before"}

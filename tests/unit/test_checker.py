@@ -39,6 +39,13 @@ def test_unsupported_claims_are_caught() -> None:
     assert not verdict.ok and "not supported" in verdict.reason
 
 
+def test_a_sentence_left_open_is_not_a_claim() -> None:
+    """Seen from Qwen 0.5B: 'Service visit found: [H1].' said nothing, yet every word was in the record."""
+    for open_ended in ("Service visit found: [H1].", "- Replaced hyd hose on boom cyl - [H1].", "Replaced hyd hose; [H1]."):
+        assert check_sentence(open_ended, SOURCES).reason.startswith("ends unfinished"), open_ended
+    assert check_sentence("The technician replaced the hyd hose on the boom cyl [H1].", SOURCES).ok
+
+
 def test_number_normalisation() -> None:
     assert normalise_number("1,250.50") == "1250.5" and normalise_number("58.0") == "58" and normalise_number("7,5") == "7.5"
 
