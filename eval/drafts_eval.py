@@ -57,6 +57,35 @@ def states_history_fact(draft: dict[str, Any]) -> bool:
     return any(c.startswith("H") for s in model_sentences(draft) for c in s["citations"])
 
 
+COPY_RUN, COPY_SHARE = 8, 0.6  # a quote: 8+ consecutive words, and most of the sentence, taken from its record
+
+
+def _longest_common_run(a: list[str], b: list[str]) -> int:
+    """Length of the longest run of words that a and b share in the same order, contiguous in both."""
+    best, prev = 0, [0] * (len(b) + 1)
+    for x in a:
+        cur = [0] * (len(b) + 1)
+        for j, y in enumerate(b):
+            if x == y:
+                cur[j + 1] = prev[j] + 1
+                best = max(best, cur[j + 1])
+        prev = cur
+    return best
+
+
+def copies_its_record(sentence: dict[str, Any], sources: dict[str, str]) -> bool:
+    """An accepted model sentence on the history that quotes its record rather than saying something of it."""
+    words = re.findall(r"[a-z0-9]+", re.sub(r"\[[A-Z]\d+\]", "", sentence["text"]).lower())
+    cited = re.findall(r"[a-z0-9]+", " ".join(sources.get(c, "") for c in sentence["citations"]).lower())
+    run = _longest_common_run(words, cited)
+    return run >= COPY_RUN and run >= COPY_SHARE * len(words)
+
+
+def history_sentences(draft: dict[str, Any]) -> list[dict[str, Any]]:
+    """Accepted model sentences citing the service history."""
+    return [s for s in model_sentences(draft) if any(c.startswith("H") for c in s["citations"])]
+
+
 def says_not_answered(draft: dict[str, Any]) -> bool:
     """The answer says the records do not answer the question."""
     return any(p in s["text"].lower() for s in draft["sentences"] for p in NOT_ANSWERED)
@@ -118,6 +147,9 @@ def summarize(runs: list[dict[str, Any]], asked: list[tuple[dict[str, Any], dict
     out["acceptance"] = {"passed": passed, "checked": checked, "rate": passed / checked if checked else None}
     both = [r for r in runs if r["kind"] in ("why", "brief")]
     out["history_fact"] = _share(sum(states_history_fact(r["draft"]) for r in both), len(both))
+    on_history = [(s, {x["id"]: x["text"] for x in r["draft"].get("sources", [])}) for r in both
+                  for s in history_sentences(r["draft"])]
+    out["copies"] = _share(sum(copies_its_record(s, src) for s, src in on_history), len(on_history))
     out["first_sentence_s"] = _latency([r["first_s"] for r in both])
     out["first_model_sentence_s"] = _latency([r["first_llm_s"] for r in both if r["first_llm_s"] is not None])
     for key, flag in (("ask_answerable", True), ("ask_unanswerable", False)):
@@ -320,7 +352,7 @@ def render(result: dict[str, Any]) -> str:
     """The one table, with the model-independent check figures and the targets beside it."""
     c, m = result["check"], result["machine"]
     check_ok = check_verdicts(c)
-    head = ["model", "why+H", "brief+H", "accepted", "ask ans.", "by model", "ask unans.", "why s", "brief s", "1st sent s",
+    head = ["model", "why+H", "brief+H", "accepted", "copies", "ask ans.", "by model", "ask unans.", "why s", "brief s", "1st sent s",
             "1st model s"]
     rows = []
     for spec, r in result["models"].items():
@@ -334,6 +366,7 @@ def render(result: dict[str, Any]) -> str:
             _frac(r["kinds"]["why"]["history_fact"], t["why_history_fact"]),
             _frac(r["kinds"]["brief"]["history_fact"], t["brief_history_fact"]),
             acc_cell,
+            _frac(r["copies"], None).removesuffix(" –"),
             _frac(r["ask_answerable"], t["ask_answerable"]),
             _frac(r["ask_answerable_by_model"], None).removesuffix(" –"),
             _frac(r["ask_unanswerable"], t["ask_unanswerable"]),
@@ -361,7 +394,9 @@ def render(result: dict[str, Any]) -> str:
         f"rejects {c['reject_precision']}, of accepts {c['accept_precision']}",
         "",
         "+H = drafts with ≥ 1 accepted model sentence citing a history record [H…] (target ≥ 80 %); accepted = model "
-        "sentences passed / checked over why and brief (≥ 60 %); ask ans. = answerable questions answered with "
+        "sentences passed / checked over why and brief (≥ 60 %); copies = accepted history sentences that quote their "
+        f"record ({COPY_RUN}+ consecutive words and ≥ {COPY_SHARE:.0%} of the sentence: no target, but a prompt must "
+        "not win acceptance by quoting); ask ans. = answerable questions answered with "
         "an expected phrase, by an accepted model sentence or the record's own words quoted (≥ 80 %), by model = by "
         "an accepted model sentence; ask unans. = says the records do not answer (≥ 90 %); "
         "times are p50/p95 seconds: total why, total brief (p50 ≤ 10 s), first streamed sentence of why+brief "

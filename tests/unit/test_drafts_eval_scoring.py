@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from eval.drafts_eval import (ask_right, percentile, pick_questions, resolve_opportunity, says_not_answered,
-                              states_history_fact, summarize, verdicts)
+from eval.drafts_eval import (ask_right, copies_its_record, percentile, pick_questions, resolve_opportunity,
+                              says_not_answered, states_history_fact, summarize, verdicts)
 
 
 def draft(*sentences: tuple[str, list[str], str], checked: int = 0, passed: int = 0) -> dict[str, Any]:
@@ -80,6 +80,20 @@ def test_summary_arithmetic_and_targets() -> None:
     assert t["why_history_fact"] is False and t["acceptance"] is False and t["ask_unanswerable"] is True
     assert t["check_rejects_unsupported"] is True and t["check_accepts_supported"] is False
     assert t["brief_p50_s"] is False and t["first_sentence_p95_s"] is True
+
+
+def test_a_quote_of_the_record_is_counted_apart_from_a_sentence_about_it() -> None:
+    record = {"H1": "2026-10-06 maintenance on PM500-000590: scheduled service @ 22563 h; spoke with operator and "
+                    "advised to call the hotline before resetting alarms; greased index pins, tested e-stops"}
+    quote = {"text": "scheduled service @ 22563 h; spoke with operator and advised to call the hotline [H1].",
+             "citations": ["H1"]}
+    said = {"text": "The technician advised the operator to call the hotline before resetting alarms [H1].",
+            "citations": ["H1"]}
+    assert copies_its_record(quote, record) and not copies_its_record(said, record)
+    quoting = draft((quote["text"], ["H1"], "llm"), (said["text"], ["H1"], "llm"), checked=2, passed=2)
+    quoting["sources"] = [{"id": "H1", "text": record["H1"]}]
+    row = summarize([run("why", quoting, 5.0, 0.1, 1.0), run("brief", TEMPLATE_ONLY, 1.0, 0.1)], [])
+    assert row["copies"] == {"hits": 1, "total": 2, "share": 0.5}
 
 
 def test_template_model_has_no_acceptance_and_misses_the_target() -> None:
