@@ -12,7 +12,6 @@ from typing import Any
 from sdi.api.deps import AppState
 from sdi.store import SCHEMA_VERSION, MachineFile
 
-AUDIT_TAIL_BYTES = 32 * 2**20  # how far back the last trigger run's audit entry is looked for
 _catalog_cache: dict[str, Any] = {}
 _catalog_lock = threading.Lock()
 
@@ -113,34 +112,6 @@ def index_status(state: AppState, db: MachineFile) -> dict[str, Any]:
                   "last_indexed_at": _iso_mtime(folder / "chunks.json")}
 
 
-def _last_audit(path: Path, kind: str) -> dict[str, Any] | None:
-    """The newest audit entry of a kind, read backwards from the end of the log (never the whole log)."""
-    needle = f'"kind":"{kind}"'.encode()
-    try:
-        fh = open(path, "rb")
-    except OSError:
-        return None
-    with fh:
-        end = fh.seek(0, os.SEEK_END)
-        pos, tail = end, b""
-        while pos > 0 and end - pos < AUDIT_TAIL_BYTES:
-            step = min(1 << 18, pos)
-            pos -= step
-            fh.seek(pos)
-            tail = fh.read(step) + tail
-            lines = tail.split(b"\n")
-            tail = lines[0] if pos > 0 else b""
-            for line in reversed(lines[1:] if pos > 0 else lines):
-                if needle in line:
-                    try:
-                        entry = json.loads(line)
-                    except ValueError:
-                        continue
-                    if entry.get("kind") == kind:
-                        return entry
-    return None
-
-
 def trigger_status(state: AppState, db: MachineFile) -> dict[str, Any] | None:
     """The last trigger detection run: its as-of date, machines, rules fired, and when and by whom (audit log)."""
     row = db.one("SELECT as_of, rules_version, machines, counts, stored FROM trigger_runs ORDER BY rowid DESC LIMIT 1")
@@ -151,7 +122,7 @@ def trigger_status(state: AppState, db: MachineFile) -> dict[str, Any] | None:
     out = {"as_of": row[0].isoformat() if row[0] else None, "rules_version": row[1], "machines": row[2],
            "stored": row[4], "fired": fired, "total_fired": sum(fired.values()),
            "opportunities": db.scalar("SELECT count(*) FROM opportunities"), "when": None, "by": None, "synced": None}
-    entry = _last_audit(state.audit.path, "triggers_run")
+    entry = state.audit.latest("triggers_run")
     if entry is not None:
         payload = entry.get("payload") or {}
         out |= {"when": entry.get("ts"), "by": entry.get("user"), "synced": payload.get("opportunities")}

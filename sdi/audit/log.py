@@ -287,6 +287,33 @@ class AuditLog:
         items.reverse()
         return items[:limit] if limit else items
 
+    def latest(self, kind: str, within: int = 32 * 2**20) -> dict[str, Any] | None:
+        """The newest entry of a kind, read backwards from the end (at most `within` bytes; never the whole log)."""
+        needle = f'"kind":"{kind}"'.encode()
+        try:
+            fh = open(self.path, "rb")
+        except OSError:
+            return None
+        with fh:
+            end = fh.seek(0, os.SEEK_END)
+            pos, tail = end, b""
+            while pos > 0 and end - pos < within:
+                step = min(1 << 18, pos)
+                pos -= step
+                fh.seek(pos)
+                tail = fh.read(step) + tail
+                lines = tail.split(b"\n")
+                tail = lines[0] if pos > 0 else b""
+                for line in reversed(lines[1:] if pos > 0 else lines):
+                    if needle in line:
+                        try:
+                            entry = json.loads(line)
+                        except ValueError:
+                            continue
+                        if entry.get("kind") == kind:
+                            return entry
+        return None
+
     def verify(self) -> VerifyResult:
         """Re-walk the chain and compare it with the head anchor; name the first entry altered, removed,
         reordered or truncated."""

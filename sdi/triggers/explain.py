@@ -3,31 +3,17 @@ why. Every sentence is a `Phrase`, so the web UI formats its numbers and dates i
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sdi.triggers.leads import RULE_ID as LEAD_RULE
 from sdi.triggers.phrases import Phrase, join, money, num, phrase
-from sdi.triggers.rules import RulesFile, load_rules, lookup
+from sdi.triggers.rules import RulesFile, lookup
 
 FACTOR_LABELS = {"urgency": "urgency", "contract_value": "contract value", "fault_rate": "fault rate",
                  "age": "machine age", "service_history": "service history", "technician_lead": "technician's report"}
 MEDIUM = 30.0  # high starts where routing sends a person on a visit (routing.visit_min_priority)
 MIN_POINTS = 3.0  # a factor adding fewer priority points is not a reason worth a reader's time
 MAX_REASONS = 3
-
-_rules_cache: dict[tuple[str, int], RulesFile] = {}
-
-
-def current_rules(home: Path) -> RulesFile:
-    """The rules file in force for this home (parsed again only when SDI_HOME/rules.yaml changes)."""
-    path = home / "rules.yaml"
-    key = (str(path), path.stat().st_mtime_ns if path.is_file() else 0)
-    if key not in _rules_cache:
-        _rules_cache.clear()
-        _rules_cache[key] = load_rules(home)
-    return _rules_cache[key]
-
 
 def condition_phrase(cond: dict[str, Any], trigger: dict[str, Any]) -> Phrase:
     """One condition as a sentence with units, from its rule's own template (the raw form when it has none)."""

@@ -14,6 +14,7 @@ from sdi.errors import SdiError
 from sdi.store import MachineFile
 from sdi.store.events import record as record_events
 from sdi.triggers.opportunities import insert_lead_opportunity, opportunity_id
+from sdi.triggers.phrases import money, plain_arg
 from sdi.triggers.rules import load_rules
 from sdi.access.policy import can_see_machine
 from sdi.access.users import User, get_user
@@ -79,7 +80,7 @@ ADMINS = "admins"  # the owner of a lead nobody else in SDI could see: every adm
 
 
 def _money(value: float, currency: str | None) -> str:
-    return f"{value:,.0f} {currency or ''}".strip()
+    return plain_arg(money(value, currency))
 
 
 def _rep_of(territory: str | None) -> str:

@@ -331,3 +331,16 @@ def test_private_umask_applies_to_new_files() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["0o22", "0o600", "0o700"]
     assert private_umask is not None
+
+
+def test_latest_reads_the_newest_entry_of_a_kind_from_the_end(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path)
+    assert log.latest("triggers_run") is None  # no log yet
+    log.append("triggers_run", {"as_of": "2026-01-01"})
+    for i in range(3000):  # ~450 kB: looking for a kind that is not there reads back in several 256 kB steps
+        log.append("draft", {"n": i, "pad": "x" * 100})
+    log.append("triggers_run", {"as_of": "2026-02-01"}, user="admin")
+    log.append("draft", {"n": -1})
+    found = log.latest("triggers_run")
+    assert found is not None and found["payload"]["as_of"] == "2026-02-01" and found["user"] == "admin"
+    assert log.latest("ingest") is None

@@ -10,7 +10,7 @@ from sdi.api.deps import Db, Reader, State, not_found
 from sdi.api.machine_view import list_machines, machine_file, telemetry_summary
 from sdi.api.schemas import MachinePage, Text
 from sdi.api.scope import can_see_machine
-from sdi.triggers.rules import load_rules
+from sdi.triggers.rules import current_rules
 
 router = APIRouter(prefix="/api/machines", tags=["machines"])
 SerialPath = Annotated[str, Path(max_length=100)]
@@ -28,14 +28,14 @@ def machines(
 ) -> dict[str, Any]:
     """Machines in your scope, each with its most urgent open opportunity (`top_opportunity`) and what falls due next
     (`next_due`: a contract end, or maintenance estimated from operating hours; the data has no planned visits)."""
-    return list_machines(db, user, q, limit, offset, load_rules(state.settings.home), sort)
+    return list_machines(db, user, q, limit, offset, current_rules(state.settings.home), sort)
 
 
 @router.get("/{serial}")
 def machine(serial: SerialPath, user: Reader, db: Db, state: State) -> dict[str, Any]:
     """The machine file: machine, model, customer, contracts, events, service history, parts orders, and telemetry
     summaries with unit, label and the rules' threshold lines, plus `chart_markers` (error events, service visits)."""
-    found = machine_file(db, user, serial, load_rules(state.settings.home))
+    found = machine_file(db, user, serial, current_rules(state.settings.home))
     if found is None:
         raise not_found("machine")
     return found

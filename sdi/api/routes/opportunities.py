@@ -15,8 +15,8 @@ from sdi.api.schemas import OpportunityPage, OpportunityPublic, OutcomeCreate, O
 from sdi.api.scope import can_see_opportunity, may_act_on
 from sdi.store import MachineFile
 from sdi.loop.outbox import takes
-from sdi.triggers.explain import current_rules
 from sdi.triggers.opportunities import SCHEDULING, hand_off, set_status
+from sdi.triggers.rules import current_rules
 from sdi.access.users import User
 
 router = APIRouter(prefix="/api/opportunities", tags=["opportunities"])

@@ -6,9 +6,9 @@ Adding a rule = one module exporting `RULE = Rule(...)` + an entry in the rules 
 
 from sdi.triggers.rules.base import Case, Rule, RuleParams, Trigger
 from sdi.triggers.rules.registry import RULE_IDS, SHIPPED, lookup, plugin_folder, rules_for
-from sdi.triggers.rules.file import Priority, Routing, RuleEntry, RulesFile, load_rules, parse_rules
+from sdi.triggers.rules.file import Priority, Routing, RuleEntry, RulesFile, current_rules, load_rules, parse_rules
 
 __all__ = [
     "Case", "Priority", "RULE_IDS", "Routing", "Rule", "RuleEntry", "RuleParams", "RulesFile", "SHIPPED", "Trigger",
-    "load_rules", "lookup", "parse_rules", "plugin_folder", "rules_for",
+    "current_rules", "load_rules", "lookup", "parse_rules", "plugin_folder", "rules_for",
 ]

@@ -225,3 +225,17 @@ def load_rules(home: Path | None = None) -> RulesFile:
         return parse_rules(override.read_text(encoding="utf-8"), str(override), registered)
     text = resources.files("sdi").joinpath("rules.yaml").read_text(encoding="utf-8")
     return parse_rules(text, SHIPPED_PATH, registered)
+
+
+_current: dict[tuple[str, int], RulesFile] = {}
+
+
+def current_rules(home: Path) -> RulesFile:
+    """The rules file in force for a long-running process (the app): parsed again only when SDI_HOME/rules.yaml
+    changes (a parse costs ~13 ms, too much for every list request)."""
+    path = home / "rules.yaml"
+    key = (str(path), path.stat().st_mtime_ns if path.is_file() else 0)
+    if key not in _current:
+        _current.clear()
+        _current[key] = load_rules(home)
+    return _current[key]
