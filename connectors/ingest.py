@@ -67,7 +67,8 @@ class IngestReport:
     def audit_payload(self) -> dict[str, Any]:
         """What the audit log keeps of an import: files, hashes, row accounting (not the rejected rows' text)."""
         keys = ("file", "entity", "sha256", "rows_read", "rows_stored", "rows_rejected", "inserted", "updated", "unchanged")
-        return {"mapping": self.mapping, "files": [{k: getattr(f, k) for k in keys} for f in self.files]}
+        return {"mapping": self.mapping, "run_id": self.run_id,
+                "files": [{k: getattr(f, k) for k in keys} for f in self.files]}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

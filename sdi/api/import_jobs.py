@@ -86,13 +86,17 @@ class ImportJobs:
     @contextmanager
     def exclusive(self) -> Iterator[None]:
         """Hold the import slot, or answer 409 while another import runs."""
-        if not self._busy.acquire(blocking=False):
-            raise HTTPException(status.HTTP_409_CONFLICT,
-                                f"an import is running (#{self.active}); wait until it finishes, then start this one")
+        self._take()
         try:
             yield
         finally:
             self._busy.release()
+
+    def _take(self) -> None:
+        """Take the import slot, or answer 409 while another import runs."""
+        if not self._busy.acquire(blocking=False):
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                f"an import is running (#{self.active}); wait until it finishes, then start this one")
 
     def busy(self) -> bool:
         """An import is running in this app."""
@@ -107,9 +111,7 @@ class ImportJobs:
         from connectors.mapping import load_mapping
         from sdi.store.imports import start_run
 
-        if not self._busy.acquire(blocking=False):
-            raise HTTPException(status.HTTP_409_CONFLICT,
-                                f"an import is running (#{self.active}); wait until it finishes, then start this one")
+        self._take()
         try:
             parsed = load_mapping(mapping)  # a bad mapping is a 400 now, not a failed job later
             missing = [str(parsed.resolve(f)) for f in parsed.files if not parsed.resolve(f).is_file()]
@@ -148,7 +150,7 @@ class ImportJobs:
                             run_id=job.run_id, started_by=user.name, source="app", on_file=file_done)
             job.report = report.to_dict()
             job.current_file = None
-            audit_action(state, "ingest", report.audit_payload() | {"run_id": job.run_id}, user)
+            audit_action(state, "ingest", report.audit_payload(), user)
             if job.run_triggers:
                 job.phase = "detecting"
                 job.say("re-running trigger detection over the imported data")

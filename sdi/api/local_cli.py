@@ -17,6 +17,7 @@ from pathlib import Path
 from sdi.audit.log import AuditLog
 from sdi.config import Settings
 from sdi.store import MachineFile
+from sdi.store.snapshot import forget_snapshot
 
 SERVER_FILE = "server.json"
 SNAPSHOT = Path("snapshot") / "machine-file.duckdb"  # under SDI_HOME
@@ -82,14 +83,13 @@ def retire_local_admin(db: MachineFile | None, settings: Settings) -> None:
     info = read_server_file(settings.home)
     if info is not None and info.pid == os.getpid():
         server_file(settings.home).unlink(missing_ok=True)
-    snapshot = settings.home / SNAPSHOT
-    snapshot.unlink(missing_ok=True)
-    if snapshot.parent.is_dir() and not any(snapshot.parent.iterdir()):
-        snapshot.parent.rmdir()
+    from sdi.access.users import remove_user
+
+    forget_snapshot(settings.home / SNAPSHOT)
     if db is None:
         return
     try:
-        db.execute("DELETE FROM users WHERE name = ?", [LOCAL_ADMIN])
+        remove_user(db, LOCAL_ADMIN)
     except Exception:  # noqa: BLE001 - at shutdown; the token is unknown once the file is gone and rotates at start
         pass
 

@@ -71,13 +71,9 @@ def _copy(db: MachineFile, target: Path) -> datetime:
 
 
 def forget_snapshot(target: Path) -> None:
-    """Remove a copy (e.g. when the server stops)."""
+    """Remove a copy and its folder if that is left empty (when the server stops)."""
     with _lock:
         _copies.pop(target, None)
         target.unlink(missing_ok=True)
-
-
-def snapshot_time(db: MachineFile) -> datetime | None:
-    """When a snapshot was taken (None for the machine file itself)."""
-    stamp = db.get_meta(TAKEN_AT)
-    return datetime.fromisoformat(stamp) if stamp else None
+        if target.parent.is_dir() and not any(target.parent.iterdir()):
+            target.parent.rmdir()

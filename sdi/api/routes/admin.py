@@ -53,8 +53,7 @@ def ingest(body: IngestRequest, user: Admin, db: Db, state: State, jobs: Jobs) -
         out: dict[str, Any] = {"report": report.to_dict()}
         if body.run_triggers:
             out["triggers"] = run_detection(state, db)
-    audit_action(state, "ingest", {"mapping": str(mapping), "run_id": report.run_id, "files": [
-        {k: f.get(k) for k in ("file", "entity", "rows_read", "rows_stored", "rows_rejected")} for f in out["report"]["files"]]}, user)
+    audit_action(state, "ingest", report.audit_payload(), user)
     return out
 
 
