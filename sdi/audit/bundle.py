@@ -29,6 +29,7 @@ from sdi.audit.log import (
     verify_log,
     walk_chain,
 )
+from sdi.audit.query import in_days
 from sdi.errors import SdiError
 from sdi.store.files import private_dir, secure_tree
 
@@ -64,15 +65,8 @@ def cited_sources(entries: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def _entries(data: bytes) -> list[dict[str, Any]]:
-    complete, _ = split_log(data)
-    out = []
-    for line in complete:
-        if line.strip():
-            try:
-                out.append(json.loads(line))
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                continue  # verify names it; the export still carries the bytes as they are
-    return out
+    complete, _ = split_log(data)  # a line that is not JSON: verify names it; the export carries its bytes as they are
+    return [e for line in complete if line.strip() and (e := _json(line)) is not None]
 
 
 def _write(path: Path, data: bytes) -> str:
@@ -85,9 +79,7 @@ def _in_range(data: bytes, since: date | None, until: date | None) -> tuple[byte
     """The log lines of the entries dated since..until (UTC days, inclusive) and where they sit in the chain."""
     complete, _ = split_log(data)
     parsed = [(line, e) for line, e in ((line, _json(line)) for line in complete if line.strip()) if e is not None]
-    days = [(line, e) for line, e in parsed
-            if (since is None or str(e.get("ts"))[:10] >= since.isoformat())
-            and (until is None or str(e.get("ts"))[:10] <= until.isoformat())]
+    days = [(line, e) for line, e in parsed if in_days(e, since, until)]
     if not days:
         raise SdiError(f"no audit entries from {since or 'the start'} to {until or 'today'}", "widen the date range")
     first, last = days[0][1].get("seq"), days[-1][1].get("seq")

@@ -53,13 +53,17 @@ def _about_machine(entry: dict[str, Any], q: AuditQuery) -> bool:
     return bool(q.opportunity_ids) and any(v in q.opportunity_ids for v in _values(payload, "opportunity_id"))
 
 
+def in_days(entry: dict[str, Any], since: date | None, until: date | None) -> bool:
+    """Whether an entry's UTC day lies in since..until (inclusive; None: open)."""
+    day = str(entry.get("ts") or "")[:10]
+    return (since is None or day >= since.isoformat()) and (until is None or day <= until.isoformat())
+
+
 def matches(entry: dict[str, Any], q: AuditQuery) -> bool:
     """Whether one entry passes the query."""
-    day = str(entry.get("ts") or "")[:10]
     return ((q.kind is None or entry.get("kind") == q.kind)
             and (q.user is None or entry.get("user") == q.user)
-            and (q.since is None or day >= q.since.isoformat())
-            and (q.until is None or day <= q.until.isoformat())
+            and in_days(entry, q.since, q.until)
             and (q.serial is None or _about_machine(entry, q)))
 
 
