@@ -252,7 +252,17 @@ def _brief(run: dict[str, Any]) -> dict[str, Any]:
             "first_s": round(run["first_s"], 3),
             "first_llm_s": None if run["first_llm_s"] is None else round(run["first_llm_s"], 3),
             "model_sentences": [s["text"] for s in model_sentences(d)], "history_fact": states_history_fact(d),
-            "checked": d["check"]["checked"], "passed": d["check"]["passed"]}
+            "checked": d["check"]["checked"], "passed": d["check"]["passed"], "rejected": rejected(d)}
+
+
+def rejected(draft: dict[str, Any]) -> list[dict[str, Any]]:
+    """The model sentences the check refused, with its reason and the text of the sources they cite (to label)."""
+    texts = {s["id"]: s["text"] for s in draft["sources"]}
+    out = []
+    for fail in draft["check"]["failures"]:
+        refs = re.findall(r"\[([TH]\d{1,2})\]", fail["text"])
+        out.append({"text": fail["text"], "reason": fail["reason"], "sources": {r: texts.get(r, "") for r in refs}})
+    return out
 
 
 def run_model(service: Any, why_ids: list[str], serials: list[str],

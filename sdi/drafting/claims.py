@@ -16,6 +16,7 @@ ABBREVIATIONS: tuple[tuple[str, str], ...] = (
     (r"\badj\b", "adjust"), (r"\binsp\b", "inspection"), (r"\bcust\b\.?", "customer"), (r"\bmaint\b", "maintenance"),
     (r"\bpress\.", "pressure"), (r"\btemp\b", "temperature"), (r"\bvib\b", "vibration"), (r"\beng\b", "engine"),
     (r"\bpwr\b", "power"), (r"\bprot\.", "protective"), (r"\bapprox\b\.?", "approximately"), (r"\bassy\b", "assembly"),
+    (r"\blube\b", "lubrication"),
     (r"(?<=\d)\s*(?:h|hrs?|hours?)\b", " hours"), (r"\s*(?:%|per ?cent\b)", " percent"),
     (r"(?<=\d)\s*(?:min|mins|minutes?)\b", " minutes"), (r"\bmaintain(?:ed|ing|s)?\b", "maintenance"),
     (r"\bno (?:signal|output|power|pressure|response)\b", "fault"), (r"\boverheat(?:ing|ed|s)?\b", "high temperature"),
@@ -29,7 +30,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "replace": ("replac", "swap", "fit", "fitt", "refit", "changeout", "install", "renew", "exchang", "chang"),
     "fix": ("fix", "resolv", "rectif", "sort"),
     "repair": ("repair", "rebuild", "rebuilt", "weld", "patch", "mend", "overhaul", "reseal"),
-    "upkeep": ("adjust", "clean", "greas", "lubricat", "top", "topp", "calibrat", "tighten", "reset", "sharpen",
+    "upkeep": ("adjust", "clean", "wash", "greas", "lubricat", "top", "topp", "calibrat", "tighten", "reset", "sharpen",
                "align", "realign", "flush", "drain", "recharg", "charg", "bled", "bleed", "jump"),
     "check": ("check", "inspect", "inspection", "test", "tested", "measur", "examin", "verif", "diagnos", "monitor",
               "recheck", "assess"),
@@ -48,7 +49,7 @@ STATES: dict[str, tuple[str, ...]] = {
     "noise": ("noisy", "nois", "loud", "louder", "rattl", "squeal"),
     "dirt": ("dirty", "dirt", "clogg", "block", "blockag", "contaminat", "spatter", "full"), "loose": ("loose", "slack", "play", "walk", "backlash"),
     "stuck": ("stick", "stuck", "jamm", "seiz"), "misaligned": ("misalign",), "low": ("low", "lost", "drop"),
-    "high": ("high", "overheat", "hot"), "bent": ("bent", "bend"), "damage": ("damag", "chaf"),
+    "high": ("high", "overheat", "hot"), "bent": ("bent", "bend"), "damage": ("damag", "chaf"), "rough": ("rough",),
 }
 GENERIC_FAULT = ("fault", "faulty", "defect", "defective", "problem", "issu", "malfunction", "failur", "fail",
                  "error", "trouble", "concern", "intermittent")
@@ -63,7 +64,8 @@ SIDES = {"left": "left", "right": "right", "front": "front", "rear": "rear", "ba
 EXACT_STEMS = {"full", "play", "walk", "sort", "stat", "miss", "drop", "lost", "bend", "test", "burn", "trac",
                "block", "chang", "jump", "top", "fit"}  # "fully", "display", "track", "status" are not these
 WORKING = {"functioning", "functional", "operational", "working", "operating"}
-NOT_ACTIONS = {"new", "advisor", "advisors", "adviser", "advisory", "trusted", "testament", "statement", "station"}
+NOT_ACTIONS = {"fittings",  # hydraulic fittings are parts
+               "new", "advisor", "advisors", "adviser", "advisory", "trusted", "testament", "statement", "station"}
 MODAL_AFTER = {"planned", "needed", "required", "pending", "due", "next"}
 RECIPIENT_CUES = {"with", "to", "informed", "inform", "told", "tell", "advised", "advise", "for", "asked"}
 INFORM = {"informed", "inform", "told", "tell"}
@@ -95,22 +97,25 @@ done completed complete undertaken conducted successfully properly correctly nee
 issue issues problem problems fault faults attention action actions condition status result results state
 your our we you please let may might could would should will can must shall i advisor trusted
 including include includes included incl history last latest recent ever previous experiencing experienced
-experience experiences
+experience experiences expected expect itself themselves ensure ensured ensuring
 january february march april may june july august september october november december
 """.split())
 DEGENERATE_MARKERS = re.compile(
     r"(?i)\bthe source\b|\bsource\s*:|\[[TH]\d{1,2}\]\s*:|\(rule\b|\brule \w+ v\d|\bsentence\s*:|\bhere is\b|"
     r"\bhere's\b|\btalking point\s*:|\bas an ai\b|\bservice record \[|\brecord \[[TH]\d|\bfact \[|"
     r"\d{4}-\d{2}-\d{2} (?:repair|maintenance|inspection|replacement|service|work order) on [\w -]{1,30}:|"
-    r"\b[A-Z]{2,4}\d{2,5}-\d{3,6}:|\bexcavator [A-Z]:")
+    r"\b[A-Z]{2,4}\d{2,5}-\d{3,6}:|\bexcavator [A-Z]:|\bservice record of\b|\bfound (?:a|the) record\b|\[[^\]\n]{3,}\]")
+# A sentence with no subject of its own: 'was found on excavator B', 'were replaced'.
+NO_SUBJECT = re.compile(r"(?i)^\W*(?:was|were|is|are|has|have|had|been|being)\b")
 
 
 @dataclass
 class Claims:
     """What one text says: actions (with actor and object terms), states, sides, negations, content terms."""
 
-    # (action class, actor or None, planned/recommended rather than done, object stems, head noun phrase stems)
-    actions: list[tuple[str, str | None, bool, frozenset[str], tuple[str, ...]]] = field(default_factory=list)
+    # (action class, actor or None, planned/recommended rather than done, object stems, head noun phrase stems,
+    #  the kind of upkeep or else the class: 'lubricate' ≠ 'clean' ≠ 'adjust')
+    actions: list[tuple[str, str | None, bool, frozenset[str], tuple[str, ...], str]] = field(default_factory=list)
     states: list[tuple[str, bool]] = field(default_factory=list)  # class, negated
     sides: set[str] = field(default_factory=set)
     negative_finding: bool = False
@@ -127,6 +132,9 @@ def normalise(text: str) -> str:
     return text
 
 
+PARTICLES = {"up", "out", "off", "down", "in", "over", "back", "through", "on", "away"}  # 'topped up', 'washed out'
+PURPOSE = {"ensure", "sure", "verify", "confirm", "see", "whether", "if"}
+SINGULAR_S = {"lens", "gas", "bus", "bellows", "chassis", "series"}
 IRREGULAR = {"came": "come", "went": "go", "ran": "run", "took": "take", "gave": "give", "began": "begin",
              "got": "get", "wore": "wear", "tore": "tear", "broke": "break"}
 
@@ -134,6 +142,8 @@ IRREGULAR = {"came": "come", "went": "go", "ran": "run", "took": "take", "gave":
 def stem(word: str) -> str:
     """A crude stem: plural, -ing, -ed, -ment, -ly removed ("leaking" -> "leak", "cylinders" -> "cylinder")."""
     word = IRREGULAR.get(word, word).removesuffix("'s")
+    if word.endswith(("ss", "us", "is")) or word in SINGULAR_S:  # 'glass', 'axis', 'lens' are not plurals
+        return word
     if len(word) > 4 and word.endswith(("ied", "ies")):
         return word[:-3] + "y"  # "dried" -> "dry"
     for suffix in ("ments", "ment", "ings", "ing", "edly", "ed", "ly", "es", "s"):
@@ -170,6 +180,20 @@ def _typo(a: str, b: str) -> bool:
         return False
     return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
                               and a[diff[1]] == b[diff[0]])
+
+
+# Kinds of upkeep a note tells apart: greased ram guides is not calibrated ram guides (same class, other deed).
+UPKEEP_KINDS: dict[str, tuple[str, ...]] = {
+    "lubricate": ("greas", "lubricat", "oil", "oiled"), "clean": ("clean", "wash", "flush", "drain", "blow"),
+    "adjust": ("adjust", "calibrat", "align", "realign", "tighten", "centr", "aligned"),
+    "top up": ("top", "topp", "recharg", "charg", "bled", "bleed", "refill", "fill"), "reset": ("reset",),
+    "sharpen": ("sharpen",), "jump": ("jump",),
+}
+
+
+def upkeep_kind(word: str) -> str | None:
+    """The kind of upkeep a word names ('greased' -> lubricate), None for other words."""
+    return _class(word, UPKEEP_KINDS) if action_class(word) == "upkeep" else None
 
 
 def action_class(word: str) -> str | None:
@@ -216,10 +240,15 @@ def extract(text: str) -> Claims:
             continue
         if tok in OK_WORDS and tok not in ("good", "clear", "correct", "properly"):
             claims.negative_finding = True
+        if tok == "correct" and i and words[i - 1] in PASSIVE and not PURPOSE & set(words[max(0, i - 8):i]):
+            # 'the alignment was correct' states a result; 'checked to ensure it was correct' a purpose
+            claims.negative_finding = True
+        if tok in NEGATORS and i + 1 < len(words) and _one_edit(words[i + 1], "findings"):  # 'no findings'
+            claims.negative_finding = True
         if tok in ("good", "within") and any(w in ("condition", "spec", "order", "limit") for w in words[i:i + 4]):
             claims.negative_finding = True
-        if tok in WORKING:  # "functioning properly" is an ok finding; "not working" a fault
-            if negated:
+        if tok in WORKING:  # "functioning properly" is an ok finding; "not working", "stopped working" a fault
+            if negated or (i and stem(words[i - 1]) == "stopp") or (i and words[i - 1] in ("stop", "stops")):
                 claims.states.append(("fault", False))
             else:
                 claims.negative_finding = True
@@ -235,7 +264,7 @@ def extract(text: str) -> Claims:
             continue
         if tok in NEGATORS:
             continue
-        action = action_class(tok)
+        action = None if _names_a_part(words, i) else action_class(tok)
         if action:
             if action == "recommend" and "that" in words[i + 1:i + 4] and stem(tok).startswith("advis"):
                 continue  # "I advise the customer that …" informs, it does not recommend
@@ -243,19 +272,36 @@ def extract(text: str) -> Claims:
             modal = action not in ("recommend", "ask", "find") and (
                 any(p in MODAL for p in words[max(0, i - 3):i])
                 or any(_class(w, ACTIONS) in ("recommend", "ask") or w in MODAL_AFTER for w in after))
-            noun = i > 0 and words[i - 1] in DETERMINERS  # "the repair cost": names the record, not an object
+            # "the repair cost", "TL3030-000548 repair found …": names the record, not a deed on an object
+            noun = i > 0 and ((words[i - 1] in DETERMINERS and not _deed_on_part(words, i))
+                              or _machine_before(words, i))
             obj = frozenset() if noun else frozenset(_object(words, i))
             actor = "machine" if action in DEEDS and _machine_subject(words, i) else _actor_of(words, i)
             if negated and action in DENIABLE:
                 claims.denied.add(action)
                 continue
             head = () if noun else _head_np(words, i)
-            claims.actions.append((action, actor, modal, obj, head))
+            claims.actions.append((action, actor, modal, obj, head, upkeep_kind(tok) or action))
             continue
         base = tok.removesuffix("'s")
         if base not in FILLER and base not in OK_WORDS and len(base) > 1:
             claims.terms.append(stem(base))
     return claims
+
+
+def _names_a_part(words: list[str], i: int) -> bool:
+    """'lubrication unit', 'cleaning system', 'lubrication fault': a deed noun or gerund in front of a part or a
+    fault names the part or system, no deed."""
+    if not words[i].endswith(("ion", "ing")) or i + 1 >= len(words):
+        return False
+    return stem(words[i + 1]) in PART_HEADS | {"unit", "system"} or _is_generic_fault(words[i + 1])
+
+
+def _deed_on_part(words: list[str], i: int) -> bool:
+    """'a repair on its bucket pin', 'the replacement of the seal': a deed noun that names the part it acts on."""
+    if i + 1 >= len(words) or words[i + 1] not in ("on", "of", "to"):
+        return False
+    return any(t != "machine" for t in _first_np(words[i + 2:i + 7]))
 
 
 def _possessive(word: str) -> bool:
@@ -397,6 +443,10 @@ def degenerate(sentence: str, cited: str = "") -> str | None:
         return "copies a source header, marker or meta text"
     if UNFINISHED.search(sentence):
         return "ends unfinished ('… found:')"
+    if NO_SUBJECT.search(sentence):
+        return "a fragment with no subject ('was found on …')"
+    if sentence.count("[") != sentence.count("]"):
+        return "unbalanced bracket (garbled text)"
     if any(m.group(1).lower() not in HEADER_LEADS for m in HEADER_IN_TEXT.finditer(sentence)):
         return "drops a record header into the sentence ('… encoder 2026-07-03 repair on …')"
     words = re.findall(r"[a-z0-9]+", sentence.lower())
@@ -413,7 +463,9 @@ def degenerate(sentence: str, cited: str = "") -> str | None:
     return None
 
 
-UNFINISHED = re.compile(r"[:;,\-–—]\s*\.?\s*$")  # a label or list left open where the claim should follow
+# A label or list left open where the claim should follow ('… found:', 'Maintenance on PM500 found', '… with the').
+UNFINISHED = re.compile(r"(?:[:;,\-–—]|(?i:(?<!was )(?<!were )(?<!been )(?<! is )(?<!are )\bfound|"
+                        r"\b(?:the|a|an|of|with|and|or|to|on|that)))\s*\.?\s*$")
 HEADER_IN_TEXT = re.compile(r"(?i)(\S+)\s+\d{4}-\d{2}-\d{2} (?:repair|maintenance|inspection|replacement) on ")
 HEADER_LEADS = {"the", "a", "an", "on", "in", "of", "during", "at", "from", "since", "last", "its", "this", "that",
                 "our", "your", "their", "his", "her", "by", "after", "before"}
@@ -434,8 +486,9 @@ def action_as_cause(sentence: str) -> str | None:
     words = tokens(sentence)
     for i, w in enumerate(words[:-1]):
         if (w, words[i + 1]) in (("due", "to"), ("because", "of")):
-            nxt = next((x for x in words[i + 2:i + 5] if x not in DETERMINERS), "")
-            if nxt and action_class(nxt) in DEEDS:
+            j = next((j for j in range(i + 2, min(len(words), i + 5)) if words[j] not in DETERMINERS), None)
+            nxt = words[j] if j is not None else ""
+            if nxt and action_class(nxt) in DEEDS and not _names_a_part(words, j):
                 return f"gives a deed ('{nxt}') as the cause: not supported"
     return None
 
@@ -466,11 +519,28 @@ def fitted_with(sentence: str, cited: str) -> str | None:
                 return f"'{w} with' a faulty part: garbled"
             window = words[k + 1:k + 8]
             window = window[:next((n for n, x in enumerate(window) if x == "and"), len(window))]
+            if any(_is_generic_fault(x) for x in window):
+                continue  # 'repaired with an E-409 error': the condition it had, not a part fitted
             part = [t for t in _content(window) if t not in ("machine", "one")]
             if part and not any(_term_in(t, fitted) for t in part):
                 return f"'{w} with {' '.join(part)}': the source fits no such part"
+            if part and action_class(w) == "replace" and (why := _swapped_for(words, i, k, part, cited)):
+                return why
             if not part and not (any(a[0] == "replace" for a in src.actions) or "new" in tokens(cited)):
                 return f"'{w} with a new one': the source fits no new part"
+    return None
+
+
+def _swapped_for(words: list[str], i: int, k: int, part: list[str], cited: str) -> str | None:
+    """'the bucket bottom was replaced with a crowd pipe': X replaced with a different Y needs a source that says
+    so (its 'with'); otherwise both are words of the one part the source replaced."""
+    if "with" in tokens(cited):
+        return None
+    passive = any(w in PASSIVE for w in words[max(0, i - 2):i])
+    old = _first_np(words[_np_start(words, i):i]) if passive else _content(words[i + 1:k])
+    old = [t for t in old if t != "machine"]
+    if old and not (_term_in(old[-1], {part[-1]}) or _term_in(part[-1], {old[-1]})):
+        return f"'{' '.join(old)} {words[i]} with {' '.join(part)}': the source replaces one part, not one by another"
     return None
 
 
@@ -485,10 +555,181 @@ def planned_deed(sentence: str, cited: str) -> str | None:
         action = action_class(w)
         if action not in ("replace", "repair", "upkeep") or (i and words[i - 1] in DETERMINERS):
             continue
-        if any(c in NEED_CUES for c in words[max(0, i - 3):i] + _clause(words[i + 1:i + 4])):
+        near = words[max(0, i - 3):i] + _clause(words[i + 1:i + 4])
+        if any(c in NEED_CUES and not (c == "due" and "to" in near) for c in near):  # 'due to' gives a cause
             same = [a for a in src.actions if a[0] == action]
             if same and not any(a[2] for a in same):
                 return f"says '{w}' is still to be done; the source records it done"
+    return _advised_deed(words, src)
+
+
+ADVICE_CUES = {"should", "must", "will", "would", "could", "may", "might", "need", "needs", "to"}
+
+
+def _advised_deed(words: list[str], src: Claims) -> str | None:
+    """'the customer should ask if …' where the source records the question: a request made is not advice."""
+    for i, w in enumerate(words[1:], 1):
+        action = action_class(w)
+        if action in ("ask", "recommend") and words[i - 1] in ADVICE_CUES - {"to"} \
+                and any(a[0] == action for a in src.actions):
+            return f"'{words[i - 1]} {w}': the source records it as done, not as advice"
+    return None
+
+
+def recipients(text: str) -> set[str]:
+    """Who was advised or informed: 'advised operator to clean daily', 'spoke with shift supervisor and advised …',
+    'recommended to the customer' (not the framing 'I advise the customer that …')."""
+    words, out = tokens(text), set()
+    for i, w in enumerate(words):
+        if not (action_class(w) == "recommend" or w in INFORM) or "that" in words[i + 1:i + 4]:
+            continue
+        ahead = [x for x in words[i + 1:i + 5] if x not in ("the", "to") and x not in ACTOR_MODIFIERS]
+        who = actor_class(ahead[0]) if ahead else None
+        if who is None and i > 1 and words[i - 1] == "and":  # 'spoke with X and advised'
+            back = words[max(0, i - 6):i - 1]
+            if "with" in back:
+                who = next((a for x in back[back.index("with") + 1:] if (a := actor_class(x))), None)
+        if who:
+            out.add(who)
+    return out
+
+
+def recipient_changed(sentence: str, cited: str) -> str | None:
+    """'advised the customer to clean daily' where the source advised the operator: the wrong person advised."""
+    said, src = recipients(sentence), recipients(cited)
+    if said and src and not said & src:
+        return f"advises the {' / '.join(sorted(said))}; the source advised the {' / '.join(sorted(src))}"
+    return None
+
+
+def _deed_of(word: str) -> str | None:
+    """The kind of deed a word names: an upkeep kind, else the action class (checks, replacements, repairs)."""
+    action = action_class(word)
+    return (upkeep_kind(word) or action) if action in ("check", "replace", "repair", "upkeep") else None
+
+
+def _deed_pool(words: list[str], deed: str) -> set[str]:
+    """Every object stem a source's deeds of one kind act on: the words after each (to the next deed or the end of
+    its sentence, across commas: 'checked turret alignment, gas pressures') and the words just before it."""
+    pool: set[str] = set()
+    for j, w in enumerate(words):
+        if _deed_of(w) != deed:
+            continue
+        after = []
+        for x in words[j + 1:j + 14]:
+            if x in ".;:" or (x[0].isalpha() and action_class(x)):
+                break
+            after.append(x)
+        pool |= {stem(x.removesuffix("'s")) for x in after if x[0].isalpha() and _is_object_word(x)}
+        pool |= set(_content(list(reversed(words[max(0, j - 6):j]))))
+    return pool - {"machine"}
+
+
+def _conjuncts(words: list[str], i: int) -> list[list[str]]:
+    """The objects a deed at i is said of, split at 'and' ('the beam guides and gripper fingers were checked')."""
+    passive = any(w in PASSIVE for w in words[max(0, i - 2):i])
+    window: list[str] = []
+    if not passive:
+        for x in words[i + 1:i + 12]:
+            if not x[0].isalnum() or x in CLAUSE_BREAKS or action_class(x) or actor_class(x):
+                break
+            window.append(x)
+    if not _content(window):
+        window = words[_np_start(words, i):i]
+    groups, cur = [], []
+    for x in window + ["and"]:
+        if x in ("and", "&"):
+            groups.append(cur)
+            cur = []
+        else:
+            cur.append(x)
+    return [c for g in groups if (c := [t for t in _content(g) if t != "machine"])]
+
+
+def conjunct_objects(sentence: str, cited: str) -> str | None:
+    """'the beam guides and gripper fingers were checked' where only the fingers were: each object of a deed must be
+    one the source's deeds of that kind act on."""
+    words, src = tokens(sentence), tokens(cited)
+    for i, w in enumerate(words):
+        deed = _deed_of(w)
+        advised = any(action_class(x) in ("recommend", "ask") for x in words[max(0, i - 3):i])
+        if deed is None or advised or (i and words[i - 1] in DETERMINERS):
+            continue
+        parts = _conjuncts(words, i)
+        pool = _deed_pool(src, deed)
+        if len(parts) < 2 or not pool:
+            continue
+        missing = [p for p in parts if not _term_in(p[-1], pool)]
+        if missing:
+            return f"'{w}' is said of {' '.join(missing[0])}; the source's {deed} acts on other parts"
+    return None
+
+
+OFFER_TURNED = re.compile(r"\b(?:customer|client|you)\b[^.;]{0,20}?\b(?:wants?|wanted|would like|asked|asks|requested)"
+                          r" to (?:offer|provide|sell|supply|give)\b")
+
+
+def offer_turned(sentence: str, cited: str) -> str | None:
+    """'the customer wanted to offer a maintenance contract' where the customer wants an offer: we offer, they ask."""
+    if OFFER_TURNED.search(normalise(sentence)) and not re.search(r"\bto (?:offer|provide|sell|supply)\b",
+                                                                   normalise(cited)):
+        return "makes the customer the one who offers; the source records the customer asking for an offer"
+    return None
+
+
+def _fitted_pool(cited: str) -> set[str]:
+    """The parts the source's replacements act on."""
+    return _deed_pool(tokens(cited), "replace")
+
+
+def found_fitted(sentence: str, cited: str) -> str | None:
+    """'a modified bracket was found' where the source fits one: a part fitted is not a finding (with no fault said)."""
+    words = tokens(sentence)
+    if any(state_class(w) or _is_generic_fault(w) for w in words) or any(action_class(w) == "find"
+                                                                          for w in tokens(cited)):
+        return None
+    pool = _fitted_pool(cited)
+    for i, w in enumerate(words):
+        if action_class(w) != "find" or not stem(w).startswith(("found", "find", "discover", "identif")):
+            continue
+        parts = _conjuncts(words, i)
+        if parts and pool and all(_term_in(p[-1], pool) for p in parts):
+            return f"'{w}' a part the source fits or replaces (no fault is said of it)"
+    return None
+
+
+def machine_is_part(sentence: str, cited: str) -> str | None:
+    """'TL3030-000978 was a new protective glass': the machine is not the part fitted to it."""
+    words, pool = tokens(sentence), _fitted_pool(cited)
+    for i, w in enumerate(words[:-2]):
+        if w in ("is", "was", "are") and words[i + 1] in ("a", "an") and _machine_before(words, i):
+            phrase = [stem(x) for x in _noun_phrase(words[i + 2:i + 8])]
+            if phrase and pool and _term_in(phrase[-1], pool):
+                return f"'the machine {w} a … {phrase[-1]}': the machine is not the part fitted to it"
+    return None
+
+
+CAUSE_WORDS = {"cause", "caused", "due", "because", "traced", "reason"}
+
+
+def part_as_cause(sentence: str, cited: str) -> str | None:
+    """'repaired due to a JSA sign': a cause must be a fault, a code or a reading, not the part the work was on
+    (unless the source itself gives a cause)."""
+    if CAUSE_WORDS & set(tokens(cited)):
+        return None
+    words = tokens(sentence)
+    for i, w in enumerate(words[:-2]):
+        if (w, words[i + 1]) not in (("due", "to"), ("because", "of")):
+            continue
+        phrase = []
+        for x in words[i + 2:i + 8]:
+            if not x[0].isalnum() or x in CLAUSE_BREAKS or x in ("and", "or"):
+                break
+            phrase.append(x)
+        faulty = any(state_class(x) or _is_generic_fault(x) or x[0].isdigit() or x in WORKING | NEGATORS | {"alarm"}
+                     or actor_class(x) or x in EVENT_NOUNS for x in phrase)
+        if phrase and not faulty and [t for t in _content(phrase) if t != "machine"]:
+            return f"'due to {' '.join(phrase)}': a part given as the cause, not a fault"
     return None
 
 
@@ -556,14 +797,20 @@ PART_DEEDS = ("replace", "upkeep")  # done to a part: a machine is repaired or s
 def machine_as_client(sentence: str) -> str | None:
     """'the machine is recommended to wear parts kit', 'the machine is a wear parts kit', 'TL3030 is an annual
     safety inspection', 'excavator C was replaced with a turbocharger': a machine is neither advised, nor an offer
-    or a visit, nor the part a deed was done to — a note records work *on* it."""
-    words = tokens(sentence)
+    or a visit, nor the part a deed was done to — a note records work *on* it ('it' before any part is the
+    machine)."""
+    words = _machine_pronoun(tokens(sentence))
+    if why := _machine_joins_deed(words):
+        return why
     for i, w in enumerate(words[:-2]):
         if w not in ("is", "was", "are", "has", "had") or not _machine_before(words, i):
             continue
         nxt = words[i + 1:i + 5]
         if nxt[0] in ("recommended", "advised", "asked", "requested") and nxt[1] == "to":
             return f"'the machine {w} {nxt[0]} to …': a recommendation is made to a person"
+        if nxt[0] in ("recommended", "scheduled", "due", "planned") and nxt[1] == "for" and len(nxt) > 2 \
+                and action_class(nxt[2]) == "replace":
+            return f"'the machine {w} {nxt[0]} for {nxt[2]}': a part is replaced, not the machine"
         if w in ("is", "was", "are") and nxt[0].endswith("ing") and action_class(nxt[0]) in DEEDS:
             return f"'the machine {w} {nxt[0]} …': a machine does no deeds; the service team does"
         phrase = _noun_phrase(words[i + 2:i + 8]) if nxt[0] in ("a", "an") and w in ("is", "was", "are") else []
@@ -576,6 +823,55 @@ def machine_as_client(sentence: str) -> str | None:
     return None
 
 
+def _machine_pronoun(words: list[str]) -> list[str]:
+    """'it' read as 'machine' while the sentence has named no part yet ('the excavator was repaired and it was …')."""
+    out, part_named = [], False
+    for w in words:
+        if w == "it" and not part_named:
+            out.append("machine")
+            continue
+        part_named |= w[0].isalpha() and _is_object_word(w) and not action_class(w) and not actor_class(w) \
+            and w not in MACHINE_WORDS and not MACHINE_ID.fullmatch(w) and len(w) > 1
+        out.append(w)
+    return out
+
+
+def _machine_joins_deed(words: list[str]) -> str | None:
+    """'excavator D was repaired …, and replaced its tooth': a deed joined by 'and' to a clause whose subject is
+    the machine names the machine as its doer."""
+    for i, w in enumerate(words[1:-1], 1):
+        deed = words[i + 1]
+        if w != "and" or action_class(deed) not in HEAD_ACTIONS or not deed.endswith("ed") \
+                or any(actor_class(x) for x in words[:i]):
+            continue
+        j = next((j for j in range(i - 1, 0, -1) if action_class(words[j]) and words[j - 1] in PASSIVE), None)
+        if j is None or any(action_class(x) in DEEDS for x in words[j + 1:i]):
+            continue  # no passive clause before, or 'cleaned slats and replaced …' (a list of the team's work)
+        k = j - 1
+        while k > 0 and words[k - 1] in PASSIVE:
+            k -= 1
+        if k > 0 and _machine_before(words, k):
+            return f"'the machine … and {deed}': the machine is named as the one who {deed}"
+    return None
+
+
+FAILURE = (r"(?:not (?:working|functioning|operational|running|starting)|no (?:power|signal|output)|"
+           r"(?:won't|will not|wouldn't|does not|did not|would not) (?:start|work|run)|out of order|broken down)")
+# The machine as the subject ('the pressure sensor on PB1100-… was not working' and 'excavator A's engines' are not).
+MACHINE_FAILS = re.compile(r"(?i)(?<!\bon )(?<!\bof )(?<!\bin )(?<!\bat )(?<!\bfor )"
+                           r"\b(?:machine|excavator(?: [a-z])?|equipment|[a-z]{2,4}\d{2,5}-\d{3,6}) "
+                           r"(?:\w+ ){0,2}?" + FAILURE)
+
+
+def machine_fails(sentence: str, cited: str) -> str | None:
+    """'the excavator has no power' where the source says the rear a/c unit has none: a part's failure is not the
+    whole machine's."""
+    note = cited.split(": ", 1)[-1]
+    if MACHINE_FAILS.search(sentence) and not MACHINE_FAILS.search(note):
+        return "says the whole machine failed; the source says it of a part (or not at all)"
+    return None
+
+
 OK_FINDING = re.compile(r"\b(?:within spec\w*|ok|okay|in order|operational|no defects?)\b")
 NOT_OK = re.compile(r"\bnot (?:\w+ ){0,2}?(?:within (?:the )?(?:\w+ )?spec\w*|ok|okay|in order|operational)\b")
 
@@ -585,6 +881,35 @@ def inverted_ok(sentence: str, cited: str) -> str | None:
     said, src = normalise(sentence), normalise(cited)
     if NOT_OK.search(said) and OK_FINDING.search(src) and not NOT_OK.search(src):
         return "the source's ok-finding is negated"
+    return None
+
+
+def participle_noun(sentence: str) -> str | None:
+    """'a bucket was replaced tooth': a passive deed followed straight by a bare noun is garbled word order."""
+    words = tokens(sentence)
+    for i, w in enumerate(words[1:-1], 1):
+        nxt = words[i + 1]
+        if words[i - 1] in PASSIVE and action_class(w) in DEEDS and w.endswith("ed") and nxt.isalpha() \
+                and _is_object_word(nxt) and nxt not in PREPOSITIONS | CLAUSE_BREAKS | {"and", "or", "new"} \
+                and not nxt.endswith("ly") and not action_class(nxt) and not actor_class(nxt) \
+                and nxt not in MACHINE_WORDS | MODAL_AFTER | NEED_CUES | PARTICLES:
+            return f"'{words[i - 1]} {w} {nxt}': garbled word order"
+    return None
+
+
+def part_as_doer(sentence: str) -> str | None:
+    """'a repair was performed on excavator D by lh air conditioning compressor': a part is not who did the work."""
+    words = tokens(sentence)
+    for i, w in enumerate(words):
+        if w != "by" or i + 1 >= len(words):
+            continue
+        before = words[max(0, i - 8):i]
+        deed = any(x in EVENT_VERBS or action_class(x) in ("repair", "upkeep", "check") for x in before)
+        after = [x for x in words[i + 1:i + 4] if x not in DETERMINERS]
+        if deed and after and after[0].isalpha() and not actor_class(after[0]) and not action_class(after[0]) \
+                and _content(after) \
+                and not any(action_class(x) == "replace" for x in before):
+            return f"'by {' '.join(after)}': a part named as the one who did the work"
     return None
 
 
@@ -604,7 +929,7 @@ def repaired_to(sentence: str) -> str | None:
     for i, w in enumerate(words[:-1]):
         if stem(w) == "repair" and w != "repairs" and "to" in words[i + 1:i + 6]:
             j = words.index("to", i + 1)
-            if all(x not in CLAUSE_BREAKS and x not in (",", ".") for x in words[i + 1:j]) \
+            if all(x not in CLAUSE_BREAKS and x not in (",", ".") and not action_class(x) for x in words[i + 1:j]) \
                     and words[j + 1:j + 2] and words[j + 1] not in ("be", "spec", "specification", "standard") \
                     and not action_class(words[j + 1]):  # 'repaired to fix …': a purpose
                 return f"'{w} … to {words[j + 1]}': a heading 'repairs to …' read as a goal"
@@ -615,7 +940,7 @@ def unsupported_claim(sentence: str, cited: str) -> str | None:
     """The first claim of the sentence the cited text does not make, or None when every claim is supported."""
     why = degenerate(sentence, cited) or ("pastes the source text after a label" if pasted(sentence, cited) else None) \
         or action_as_cause(sentence) or event_subject(sentence) or machine_as_client(sentence) \
-        or repaired_to(sentence) or event_replaced(sentence)
+        or repaired_to(sentence) or event_replaced(sentence) or participle_noun(sentence) or part_as_doer(sentence)
     if why:
         return why
     said, src = extract(sentence), extract(cited)
@@ -638,8 +963,8 @@ def _core_unsupported(said: Claims, src: Claims) -> str | None:
             return reason
     if said.negative_finding and not src.negative_finding:
         return "an ok / no-fault finding is not supported by the source"
-    for action, actor, modal, obj, head in said.actions:
-        reason = _action_unsupported(action, actor, modal, obj, src) or _head_unsupported(action, head, src)
+    for action, actor, modal, obj, head, kind in said.actions:
+        reason = _action_unsupported(action, actor, modal, obj, src, kind) or _head_unsupported(action, head, src)
         if reason:
             return reason
     return None
@@ -670,6 +995,8 @@ def number_frames(text: str) -> list[tuple[str, str | None, str | None]]:
         relation = "ago" if nxt in SINCE or words[max(0, i - 2):i] == ["has", "been"] else None
         relation = relation or ("for" if i and words[i - 1] == "for" else None)
         relation = relation or ("label" if unit and nxt in SERVICE_NOUNS else None)
+        of_service = nxt == "of" and i + 3 < len(words) and words[i + 3] in SERVICE_NOUNS
+        relation = relation or ("for" if unit and of_service else None)  # '1000 hours of maintenance': a duration
         out.append((w.replace(",", ".").rstrip("0").rstrip(".") if "." in w or "," in w else w, unit, relation))
     return out
 
@@ -814,8 +1141,9 @@ def quantity_changed(sentence: str, cited: str) -> str | None:
 
 
 # Claims about how the sentence's parts hang together (numbers, causes, fitted parts, faults, modality).
-STRUCTURE_CHECKS = (number_frame_unsupported, cause_by, fitted_with, attachment_unsupported, planned_deed, new_part,
-                    truncated_object, quantity_changed, inverted_ok)
+STRUCTURE_CHECKS = (machine_fails, machine_is_part, part_as_cause, recipient_changed, conjunct_objects, offer_turned,
+                    found_fitted, number_frame_unsupported, cause_by, fitted_with, attachment_unsupported,
+                    planned_deed, new_part, truncated_object, quantity_changed, inverted_ok)
 
 
 def _state_unsupported(state: str, negated: bool, src: Claims) -> str | None:
@@ -838,7 +1166,8 @@ def _state_unsupported(state: str, negated: bool, src: Claims) -> str | None:
     return f"state '{state}' is not supported by the source"
 
 
-def _action_unsupported(action: str, actor: str | None, modal: bool, obj: frozenset[str], src: Claims) -> str | None:
+def _action_unsupported(action: str, actor: str | None, modal: bool, obj: frozenset[str], src: Claims,
+                        kind: str = "") -> str | None:
     if action == "find" or (action == "report" and actor in (None, "technician")):
         return None
     if actor == "machine":
@@ -848,6 +1177,10 @@ def _action_unsupported(action: str, actor: str | None, modal: bool, obj: frozen
         return None
     if not same:
         return f"action '{action}' is not supported by the source"
+    if action == "upkeep" and kind != action:
+        same = [a for a in same if a[5] in (kind, action)]
+        if not same:
+            return f"'{kind}' is not supported by the source (it records other upkeep)"
     if actor and actor != "technician":
         if not any(a[1] == actor for a in same):
             return f"'{actor} {action}' is not supported by the source"
@@ -855,9 +1188,17 @@ def _action_unsupported(action: str, actor: str | None, modal: bool, obj: frozen
         return f"'{action}' by the technician is not supported (the source names {same[0][1]})"
     if not modal and all(a[2] for a in same):
         return f"'{action}' is only planned or recommended in the source, not done"
-    if obj and not any(_object_match(action, obj, a[3]) for a in same):
+    if obj and not any(_object_match(action, obj, a[3]) for a in same) and not _header_covers(obj, src):
         return f"'{action}' of {' '.join(sorted(obj))} is not supported by the source"
     return None
+
+
+def _header_covers(obj: frozenset[str], src: Claims) -> bool:
+    """A note that names no deed of its own ('R/H rear worklight & revolving light') is the work of its header's
+    'repair on excavator D': that deed acts on the parts the note names."""
+    deeds = [a for a in src.actions if a[0] in DEEDS]
+    return bool(deeds) and all(a[3] <= {"machine"} for a in deeds) \
+        and all(_term_in(t, set(src.terms)) for t in obj - {"machine"})
 
 
 def _head_unsupported(action: str, head: tuple[str, ...], src: Claims) -> str | None:
@@ -946,5 +1287,9 @@ def years_in(text: str) -> set[str]:
 
 
 def scrub_dates(text: str) -> str:
-    """The text with its dates blanked out (so their digits are not read as numbers)."""
-    return DATE_FORMS.sub(" ", text)
+    """The text with its dates blanked out (so their digits are not read as numbers); 'on <date>,' goes as a whole,
+    so the clause around it stays joined ('repaired on May 2, 2005, with handrails' -> 'repaired with handrails')."""
+    return _DATE_SLOT.sub(" ", DATE_FORMS.sub("\x00", text)).replace("\x00", " ")
+
+
+_DATE_SLOT = re.compile(r"(?i)(?:\b(?:on|dated)\s+)?\x00\s*,?")

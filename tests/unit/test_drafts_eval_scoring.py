@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from eval.drafts_eval import (ask_right, copies_its_record, percentile, pick_questions, resolve_opportunity,
+from eval.drafts_eval import (ask_right, copies_its_record, percentile, pick_questions, rejected, resolve_opportunity,
                               says_not_answered, states_history_fact, summarize, verdicts)
 
 
@@ -112,3 +112,10 @@ def test_question_selection_and_resolution() -> None:
     assert [q["question"] for q in chosen] == ["a0", "a1", "u", "gone"]
     opps = [{"id": "OPP-1", "serial": "M1"}, {"id": "OPP-2", "serial": "M2"}, {"id": "OPP-3", "serial": "M1"}]
     assert [resolve_opportunity(q, opps) for q in chosen] == ["OPP-1", "OPP-1", "OPP-2", None]
+
+
+def test_rejected_sentences_keep_their_reason_and_cited_text_for_labelling() -> None:
+    d = {**FACT, "sources": [{"id": "H2", "text": "2026-01-02 repair on M1: hose leaking"}]}
+    d["check"] = {**d["check"], "failures": [{"text": "The visit found a cracked hose [H2].", "reason": "state 'crack'"}]}
+    assert rejected(d) == [{"text": "The visit found a cracked hose [H2].", "reason": "state 'crack'",
+                            "sources": {"H2": "2026-01-02 repair on M1: hose leaking"}}]

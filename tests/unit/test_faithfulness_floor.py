@@ -6,14 +6,17 @@ from collections import Counter
 
 from eval.faithfulness_eval import evaluate, load
 
-# The targets are 0.95 (rejects) and 0.80 (accepts). Measured on 2026-11-27, 699 labelled sentences:
-# test split rejects 0.902 (193/214), accepts 0.877 (64/73); dev 0.963 / 0.961. That day's rules were written after
-# reading the test split's misses, so the test figures are no longer blind: the `fresh` batch (119 Qwen 0.5B
-# sentences labelled blind to the check that day) measured rejects 0.839 (73/87) and accepts 0.656 (21/32) before
-# its own misses were read, then 0.862 / 0.812. The floors sit a little below what is reached, so a change that
-# loses ground fails; raise them as the check improves, and label a new blind batch before trusting a figure.
-REJECT_FLOOR = 0.88  # share of unsupported sentences the check rejects (target 0.95: not reached yet)
-ACCEPT_FLOOR = 0.87  # share of supported sentences it accepts (target 0.80)
+# The targets are 0.95 (rejects) and 0.80 (accepts). On 2026-11-27 (699 labelled sentences) the test split
+# measured rejects 0.902 (193/214), accepts 0.877 (64/73); those rules were written after reading the test split's
+# misses, so the test figures are not blind. Blind batches keep the check honest: `fresh` (b6, 119 Qwen 0.5B
+# sentences) measured 0.839 / 0.656 before its misses were read; `fresh7` (b7, 120 sentences of the product's
+# finding prompt, labelled 2026-11-28 before the check ran on them) measured 0.803 (61/76) / 0.909 (40/44) with that
+# day's check, 0.816 / 0.932 with the rules written from dev, test and fresh, and 0.987 / 1.0 after its own misses
+# were read. On 2026-11-28 the test split measures 0.953 (204/214) / 0.918 (67/73), fresh 0.954 / 0.875, dev
+# 0.959 / 0.976. The floors sit a little below what is reached, so a change that loses ground fails; raise them as
+# the check improves, and label a new blind batch before trusting a figure.
+REJECT_FLOOR = 0.95  # share of unsupported sentences the check rejects (the target)
+ACCEPT_FLOOR = 0.90  # share of supported sentences it accepts (target 0.80)
 
 
 def test_labelled_set_is_large_and_mixed() -> None:
@@ -21,7 +24,8 @@ def test_labelled_set_is_large_and_mixed() -> None:
     models = Counter(i["model"] for i in items if i["model"] != "hand")
     assert sum(models.values()) >= 200 and len(models) >= 2
     assert {i["dataset"] for i in items} == {"demo", "exc"}
-    assert all(i["label"] in ("supported", "unsupported") and i["reason"] and i["split"] in ("dev", "test", "fresh") for i in items)
+    assert all(i["label"] in ("supported", "unsupported") and i["reason"] and i["split"] in ("dev", "test", "fresh", "fresh7")
+               for i in items)
     assert all(any(f"[{k}]" in i["sentence"] for k in i["sources"]) for i in items)
 
 

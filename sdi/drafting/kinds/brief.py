@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from sdi.drafting import history
-from sdi.drafting.kinds.common import (MAX_TRIGGERS, Kit, NotFound, Refs, add_trigger, advise, fill_points, findings,
-                                      open_book)
-from sdi.drafting.prompts import load_prompt
+from sdi.drafting.kinds.common import (MAX_TRIGGERS, Kit, NotFound, Refs, add_trigger, advise, fill_points,
+                                      finding_prompt, findings, open_book)
 from sdi.drafting.run import DraftRun
 from sdi.drafting.signup import sign_up_sheet
 from sdi.drafting.sources import machine_fact
@@ -36,7 +35,7 @@ def compose(kit: Kit, run: DraftRun, serial: str) -> Iterator[Sentence | Draft]:
             if len(refs) < MAX_TRIGGERS and trig["trigger_id"] not in refs:
                 refs[trig["trigger_id"]] = (add_trigger(book, trig).id, trig)
     recent = history.recent_records(db, book, serial, as_of, limit=3)
-    run.begin({"serial": serial}, load_prompt("finding"))
+    run.begin({"serial": serial}, finding_prompt())
     yield run.add(f"{book.items[0].text.rstrip('.')} [{t_machine}].", [t_machine], "summary")
     for ref, trig in refs.values():
         yield run.add(trigger_sentence(trig, ref), [ref], "triggers")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from sdi.drafting.kinds.common import Kit, add_facts, find_opportunity, findings, open_book, own_records
-from sdi.drafting.prompts import load_prompt
+from sdi.drafting.kinds.common import Kit, add_facts, find_opportunity, finding_prompt, findings, open_book, own_records
 from sdi.drafting.run import DraftRun
 from sdi.drafting.templates import offer_sentence, recommendation_sentence, trigger_sentence
 from sdi.drafting.types import Draft, Sentence
@@ -19,7 +18,7 @@ def compose(kit: Kit, run: DraftRun, opportunity_id: str) -> Iterator[Sentence |
     book = open_book(kit, run, opp.get("customer_id"))
     t_opp, refs = add_facts(book, opp)
     kit.history.add_for_opportunity(book, opp, k_own=FINDING_TRIES, k_similar=1)
-    run.begin({"opportunity_id": opp["id"], "serial": opp["serial"]}, load_prompt("finding"))
+    run.begin({"opportunity_id": opp["id"], "serial": opp["serial"]}, finding_prompt())
     yield run.add(recommendation_sentence(opp, t_opp), [t_opp], "recommendation")
     for ref, trig in refs.values():
         yield run.add(trigger_sentence(trig, ref), [ref], "reasons")
