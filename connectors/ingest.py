@@ -8,8 +8,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from connectors.mapping import FileMapping, Mapping, load_mapping
-from connectors.readers import Batch, SourceFile, open_source
-from connectors.transform import FieldSql, derived_id_sql, field_sql, lit, na_clean, na_values, number_sql
+from connectors.readers import SourceFile, open_source
+from connectors.staging import drop_stage, stage
+from connectors.transform import (
+    FieldSql, cleaned_sql, derived_id_sql, field_sql, lit, na_values, number_sql, quoted_sql, source_positions,
+    trimmed_sql,
+)
 from sdi.errors import MappingError
 from sdi.hashing import sha256_file
 from sdi.store import PROVENANCE, MachineFile, stored_columns
@@ -150,28 +154,6 @@ def _ingest_all(
     return IngestReport(str(mapping_path), reports)
 
 
-def _stage(db: MachineFile, source: SourceFile, report: FileReport, progress: Progress | None) -> int:
-    """Load the file's text rows into the temp table `stage`; returns how many rows the reader could not parse."""
-    cols = ", ".join(f"c{i} VARCHAR" for i in range(len(source.header)))
-    db.execute(f"CREATE OR REPLACE TEMP TABLE stage (_line BIGINT{', ' + cols if cols else ''})")
-    staged = unreadable = 0
-    for batch in source.batches():
-        _stage_batch(db, batch, report, source.location)
-        staged += batch.table.num_rows
-        unreadable += len(batch.problems)
-        if progress and staged >= 1_000_000 and batch.table.num_rows:
-            progress(f"  {report.file}: {staged:,} rows staged")
-    return unreadable
-
-
-def _stage_batch(db: MachineFile, batch: Batch, report: FileReport, location: str) -> None:
-    for problem in batch.problems:
-        report.rejections.append(Rejection(report.file, problem.line, problem.reason, location, "row", problem.raw))
-    if batch.table.num_rows:
-        with db.registered("_batch", batch.table):
-            db.execute("INSERT INTO stage SELECT * FROM _batch")
-
-
 def _ingest_file(
     db: MachineFile, mapping: Mapping, fm: FileMapping, source: SourceFile, mapping_name: str, progress: Progress | None,
     run_id: int,
@@ -180,13 +162,25 @@ def _ingest_file(
     report = FileReport(fm.path, fm.entity, sha256_file(mapping.resolve(fm)), notes=list(source.notes))
     started = datetime.now(timezone.utc).replace(tzinfo=None)
     with db.transaction():
-        unreadable = _stage(db, source, report, progress)
+        staged = stage(db, source, progress)
+        report.notes += staged.notes
+        report.rejections += [Rejection(report.file, p.line, p.reason, source.location, "row", p.raw) for p in staged.problems]
         if source.header:
             _transform_and_store(db, mapping, fm, spec, source, report)
-        report.rows_read = db.scalar("SELECT count(*) FROM stage") + unreadable
-        report.rows_rejected += unreadable
+        report.rows_read = staged.rows + len(staged.problems)
+        report.rows_rejected += len(staged.problems)
         _log_import(db, mapping_name, report, started, run_id)
+        _drop_work(db)
     return report
+
+
+def _drop_work(db: MachineFile) -> None:
+    """Free the file's work tables before the next file (they can hold millions of rows)."""
+    for view in ("new_rows", "cand"):
+        db.execute(f"DROP VIEW IF EXISTS {view}")
+    for table in ("ranked", "superseded", "typed"):
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+    drop_stage(db)
 
 
 def _fields(fm: FileMapping, spec: EntitySpec, index: dict[str, int]) -> dict[str, FieldSql]:
@@ -200,11 +194,39 @@ def _fields(fm: FileMapping, spec: EntitySpec, index: dict[str, int]) -> dict[st
     return out
 
 
+def _metric_exprs(fm: FileMapping, index: dict[str, int]) -> tuple[list[str], list[str]]:
+    """Wide telemetry: each metric's value (_v<i>), and the texts that are not numbers (_value_problem, by metric)."""
+    values, problems = [], []
+    for i, (metric, column) in sorted(enumerate(fm.metric_columns().items()), key=lambda item: item[1][0]):
+        text = f"r{index[column.strip().lower()]}"
+        values.append(f"{number_sql(text)} AS _v{i}")
+        problems.append(
+            f"CASE WHEN {text} IS NOT NULL AND _v{i} IS NULL THEN {lit(metric + ': ')} || {quoted_sql(text)} || "
+            f"{lit(f' is not a number (column {column})')} END"
+        )
+    return values, [f"nullif(concat_ws('; ', {', '.join(problems)}), '') AS _value_problem"] if problems else []
+
+
+def _typed_layers(fm: FileMapping, fields: dict[str, FieldSql], index: dict[str, int], values: list[str]) -> str:
+    """`stage` trimmed (t<i>), cleaned (r<i>), as each field's text (_raw_<name>), typed: each layer names what the
+    next reads, so DuckDB trims, cleans and parses every cell once."""
+    positions = source_positions(fm, index)
+    na = na_values(fm)
+    trimmed = "".join(f", {trimmed_sql(f'c{i}')} AS t{i}" for i in positions)
+    cleaned = "".join(f", {cleaned_sql(f't{i}', na)} AS r{i}" for i in positions)
+    raws = "".join(f", {f.raw} AS _raw_{name}" for name, f in fields.items())
+    typed = "".join(f", {expr}" for expr in [f"{f.typed} AS {name}" for name, f in fields.items()] + values)
+    texts = "".join(f", c{i}" for i in range(len(index)))
+    return f"SELECT *{typed} FROM (SELECT *{raws} FROM (SELECT _line{texts}{cleaned} FROM (SELECT *{trimmed} FROM stage)))"
+
+
 def _typed_select(
     fm: FileMapping, spec: EntitySpec, fields: dict[str, FieldSql], mapping: Mapping, index: dict[str, int]
 ) -> str:
-    exprs = [f"{f.typed} AS {name}" for name, f in fields.items()]
-    problems = [f.problem for f in fields.values() if f.problem]
+    """Typed fields, a wide file's metric values and each row's reason (NULL = good), in one pass over `stage`."""
+    values, value_problems = _metric_exprs(fm, index)
+    exprs = list(fields) + [f"_v{i}" for i in range(len(values))]
+    problems = [f"{f.problem} AS _p{i}" for i, f in enumerate(f for f in fields.values() if f.problem)]
     if spec.id_field and spec.id_field not in fields:
         exprs.append(f"{derived_id_sql(spec, fields)} AS {spec.id_field}")
     for name, _ in stored_columns(spec):
@@ -213,25 +235,37 @@ def _typed_select(
         elif name not in fields and name != spec.id_field and name not in dict(PROVENANCE):
             if not (spec.name == "telemetry" and fm.metrics and name in ("metric", "value")):
                 exprs.append(f"NULL AS {name}")
-    for i, column in enumerate(fm.metric_columns().values()):
-        exprs.append(f"c{index[column.strip().lower()]} AS _m{i}")  # carried along for the unpivot
-    reason = f"nullif(concat_ws('; ', {', '.join(problems)}), '')" if problems else "NULL"
-    return f"SELECT _line, {', '.join(exprs)}, {reason} AS _reason FROM stage"
-
-
-def _unpivot_metrics(fm: FileMapping) -> str:
-    metrics = fm.metric_columns()
-    carried = ", ".join(f"_m{i}" for i in range(len(metrics)))
-    parts = []
-    for i, (metric, column) in enumerate(metrics.items()):
-        raw = na_clean(f"_m{i}", na_values(fm))
-        num = number_sql(raw)
-        bad = f"CASE WHEN {raw} IS NOT NULL AND {num} IS NULL THEN {lit(metric + ': ')} || '''' || {raw} || '''' || ' is not a number (column {column})' END"
-        parts.append(
-            f"SELECT * EXCLUDE ({carried}), {lit(metric)} AS metric, {num} AS value, {raw} IS NULL AS _empty, "
-            f"{bad} AS _value_problem FROM typed"
+    texts = [f"c{i}" for i in range(len(index))]
+    rows = f"SELECT _line, {', '.join(exprs + value_problems + problems + texts)} FROM ({_typed_layers(fm, fields, index, values)})"
+    named = [f"_p{i}" for i in range(len(problems))]
+    checks = list(named)
+    if spec.refs_machine != "none" and "serial" in fields:
+        checks.append(
+            "CASE WHEN serial IS NOT NULL AND serial NOT IN (SELECT serial FROM machines) "
+            "THEN 'unknown machine serial ''' || serial || ''' (not in the machine file)' END"
         )
-    return " UNION ALL ".join(parts)
+    reason = f"nullif(concat_ws('; ', {', '.join(checks)}), '')" if checks else "NULL::VARCHAR"
+    if fm.metrics:
+        # A wide row counts as stored when at least one of its metric values is stored.
+        empty = " AND ".join(f"_v{i} IS NULL" for i in range(len(values)))
+        reason = f"coalesce({reason}, CASE WHEN {empty} THEN 'no metric value in this row' END)"
+    drop = f" EXCLUDE ({', '.join(named)})" if named else ""
+    rows = f"SELECT *{drop}, {reason} AS _reason FROM ({rows})"
+    # A rejected row keeps its text as read; the others drop theirs here (the text is the size of the file).
+    text = f"CASE WHEN _reason IS NOT NULL THEN {raw_text_sql('', len(texts))} END"
+    return f"SELECT * EXCLUDE ({', '.join(texts)}), {text} AS _text FROM ({rows})"
+
+
+def _unpivot_metrics(fm: FileMapping, spec: EntitySpec) -> str:
+    """The good rows' metric values as long rows (NULL values dropped), with the row's other stored columns."""
+    metrics = list(fm.metric_columns())
+    keep = [n for n, _ in stored_columns(spec) if n not in dict(PROVENANCE) and n not in ("metric", "value")]
+    on = ", ".join(f"_v{i} AS {lit(m)}" for i, m in enumerate(metrics))
+    values = ", ".join(f"_v{i}" for i in range(len(metrics)))
+    return (
+        f"SELECT * FROM (UNPIVOT (SELECT _line, {', '.join(keep)}, {values} FROM typed WHERE _reason IS NULL) "
+        f"ON {on} INTO NAME metric VALUE value)"
+    )
 
 
 def _transform_and_store(
@@ -240,57 +274,71 @@ def _transform_and_store(
     index = source.column_index()
     fields = _fields(fm, spec, index)
     db.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {_typed_select(fm, spec, fields, mapping, index)}")
-    if spec.refs_machine != "none":
-        db.execute(
-            "UPDATE typed SET _reason = concat_ws('; ', _reason, 'unknown machine serial ''' || serial || ''' (not in the machine file)') "
-            "WHERE serial IS NOT NULL AND serial NOT IN (SELECT serial FROM machines)"
-        )
     wide = spec.name == "telemetry" and bool(fm.metrics)
     if wide:
-        db.execute(f"CREATE OR REPLACE TEMP TABLE longform AS {_unpivot_metrics(fm)}")
-        _wide_accounting(db, report, source.location)
-        rows = "SELECT * EXCLUDE (_empty, _value_problem) FROM longform WHERE _reason IS NULL AND NOT _empty AND _value_problem IS NULL"
+        drop_stage(db)  # a wide row is superseded value by value, never as a whole row: its text is not needed again
+        _value_problems(db, report, source.location)
+        db.execute(f"CREATE OR REPLACE TEMP VIEW cand AS {_unpivot_metrics(fm, spec)}")
     else:
-        rows = f"SELECT * EXCLUDE ({', '.join(f'_m{i}' for i in range(len(fm.metric_columns())))}) FROM typed WHERE _reason IS NULL" if fm.metrics else "SELECT * FROM typed WHERE _reason IS NULL"
-        for name, f in fields.items():
-            if f.gap:
-                missing = db.scalar(f"SELECT count(*) FROM typed WHERE _reason IS NULL AND {name} IS NULL")
-                if missing:
-                    report.data_gaps[name] = missing
-    _dedupe_and_store(db, spec, fm, rows, report, source.location, wide, len(source.header))
+        db.execute("CREATE OR REPLACE TEMP VIEW cand AS SELECT * FROM typed WHERE _reason IS NULL")
+        gaps = [name for name, f in fields.items() if f.gap]
+        if gaps:
+            counts = db.one(f"SELECT {', '.join(f'count(*) FILTER (WHERE {n} IS NULL)' for n in gaps)} FROM cand")
+            report.data_gaps = {n: c for n, c in zip(gaps, counts or ()) if c}
+    _dedupe_and_store(db, spec, fm, report, source.location, wide, len(source.header))
 
 
-def _wide_accounting(db: MachineFile, report: FileReport, location: str) -> None:
-    # A wide row counts as stored when at least one of its metric values is stored.
+def _value_problems(db: MachineFile, report: FileReport, location: str) -> None:
+    """Wide rows that are stored with some values left out: which values, and why."""
     for line, reason in db.sql(
-        "SELECT _line, string_agg(_value_problem, '; ' ORDER BY metric) FROM longform "
-        "WHERE _reason IS NULL AND _value_problem IS NOT NULL GROUP BY _line ORDER BY _line"
+        "SELECT _line, _value_problem FROM typed WHERE _reason IS NULL AND _value_problem IS NOT NULL ORDER BY _line"
     ):
         report.rejections.append(Rejection(report.file, line, reason, location, "value"))
-    db.execute(
-        "UPDATE typed SET _reason = 'no metric value in this row' WHERE _reason IS NULL AND _line NOT IN "
-        "(SELECT _line FROM longform WHERE NOT _empty AND _value_problem IS NULL)"
-    )
+
+
+def _duplicate_keys(db: MachineFile, spec: EntitySpec, wide: bool) -> bool:
+    """Whether two candidate rows share a key (for wide telemetry: two good rows of the same machine and time)."""
+    rows, key = ("typed WHERE _reason IS NULL", [k for k in spec.key if k != "metric"]) if wide else ("cand", list(spec.key))
+    # Distinct key hashes: cheaper than grouping by the key; a rare collision only sends the file down the exact path.
+    return bool(db.scalar(f"SELECT count(*) > count(DISTINCT hash({', '.join(key)})) FROM {rows}"))
 
 
 def _dedupe_and_store(
-    db: MachineFile, spec: EntitySpec, fm: FileMapping, rows: str, report: FileReport, location: str, wide: bool, width: int
+    db: MachineFile, spec: EntitySpec, fm: FileMapping, report: FileReport, location: str, wide: bool, width: int
 ) -> None:
+    cols = ", ".join(n for n, _ in stored_columns(spec) if n not in dict(PROVENANCE))
+    rows = "cand"
+    if _duplicate_keys(db, spec, wide):
+        _supersede(db, spec, report, location, wide, width)
+        rows = "ranked WHERE _rank = 1"
+    db.execute(
+        f"CREATE OR REPLACE TEMP VIEW new_rows AS SELECT {cols}, {lit(fm.path)} AS source_file, _line AS source_line "
+        f"FROM {rows}"
+    )
+    counts = db.upsert(spec, "new_rows")
+    report.inserted, report.updated, report.unchanged = counts.inserted, counts.updated, counts.unchanged
+    if wide:
+        report.values_stored = counts.inserted + counts.updated + counts.unchanged
+    report.rows_rejected, report.rows_stored = db.one(
+        "SELECT count(*) FILTER (WHERE _reason IS NOT NULL), count(*) FILTER (WHERE _reason IS NULL) FROM typed"
+    ) or (0, 0)
+    if report.rows_rejected:
+        _row_rejections(db, report, location)
+    report.rejections.sort(key=lambda r: (r.line, r.scope))
+
+
+def _supersede(db: MachineFile, spec: EntitySpec, report: FileReport, location: str, wide: bool, width: int) -> None:
+    """The last line with a key wins; identical earlier copies merge into it, differing ones are reported."""
     key = ", ".join(spec.key)
     payload = [n for n, _ in stored_columns(spec) if n not in dict(PROVENANCE)]
     same = " AND ".join(f"c.{c} IS NOT DISTINCT FROM k.{c}" for c in payload if c not in spec.key)
     on = " AND ".join(f"c.{k} = k.{k}" for k in spec.key)
-    # The last line with a key wins; identical earlier copies merge into it, differing ones are reported.
-    db.execute(f"CREATE OR REPLACE TEMP TABLE cand AS {rows}")
-    if db.scalar(f"SELECT count(*) FROM (SELECT 1 FROM cand GROUP BY {key} HAVING count(*) > 1)"):
-        db.execute(
-            f"CREATE OR REPLACE TEMP TABLE cand AS SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _line DESC) AS _rank FROM cand"
-        )
-    else:
-        db.execute("ALTER TABLE cand ADD COLUMN _rank BIGINT DEFAULT 1")
+    db.execute(
+        f"CREATE OR REPLACE TEMP TABLE ranked AS SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _line DESC) AS _rank FROM cand"
+    )
     db.execute(
         f"CREATE OR REPLACE TEMP TABLE superseded AS SELECT c._line, k._line AS kept_line, {same or 'TRUE'} AS identical, "
-        f"{'c.metric' if wide else 'NULL'} AS metric FROM cand c JOIN cand k ON {on} AND k._rank = 1 WHERE c._rank > 1"
+        f"{'c.metric' if wide else 'NULL'} AS metric FROM ranked c JOIN ranked k ON {on} AND k._rank = 1 WHERE c._rank > 1"
     )
     report.duplicates_merged = db.scalar("SELECT count(*) FROM superseded WHERE identical")
     if wide:
@@ -300,27 +348,21 @@ def _dedupe_and_store(
             )
     else:
         db.execute(
-            "UPDATE typed SET _reason = 'superseded by line ' || s.kept_line || ' (same key, different values; the later line is kept)' "
-            "FROM superseded s WHERE typed._line = s._line AND NOT s.identical"
+            "UPDATE typed SET _reason = 'superseded by line ' || s.kept_line || ' (same key, different values; the later "
+            f"line is kept)', _text = {raw_text_sql('st.', width)} FROM superseded s JOIN stage st USING (_line) "
+            "WHERE typed._line = s._line AND NOT s.identical"
         )
-    cols = ", ".join(n for n, _ in stored_columns(spec) if n not in dict(PROVENANCE))
-    db.execute(
-        f"CREATE OR REPLACE TEMP TABLE new_rows AS SELECT {cols}, {lit(fm.path)} AS source_file, _line AS source_line "
-        f"FROM cand WHERE _rank = 1"
-    )
-    counts = db.upsert(spec, "new_rows")
-    report.inserted, report.updated, report.unchanged = counts.inserted, counts.updated, counts.unchanged
-    if wide:
-        report.values_stored = db.scalar("SELECT count(*) FROM new_rows")
-    raw = "concat_ws(' | ', " + ", ".join(f"s.c{i}" for i in range(width)) + ")" if width else "''"
-    for line, reason, text in db.sql(
-        f"SELECT t._line, t._reason, left({raw}, 300) FROM typed t JOIN stage s USING (_line) "
-        "WHERE t._reason IS NOT NULL ORDER BY t._line"
-    ):
+
+
+def raw_text_sql(prefix: str, width: int) -> str:
+    """A row's text as reported with its rejection: its cells joined by ' | ', at most 300 characters."""
+    return "left(concat_ws(' | ', " + ", ".join(f"coalesce({prefix}c{i}, '')" for i in range(width)) + "), 300)"
+
+
+def _row_rejections(db: MachineFile, report: FileReport, location: str) -> None:
+    """Every rejected row with its reason and its text as read."""
+    for line, reason, text in db.sql("SELECT _line, _reason, _text FROM typed WHERE _reason IS NOT NULL ORDER BY _line"):
         report.rejections.append(Rejection(report.file, line, reason, location, "row", text))
-    report.rows_rejected = db.scalar("SELECT count(*) FROM typed WHERE _reason IS NOT NULL")
-    report.rows_stored = db.scalar("SELECT count(*) FROM typed WHERE _reason IS NULL")
-    report.rejections.sort(key=lambda r: (r.line, r.scope))
 
 
 def _log_import(db: MachineFile, mapping_name: str, report: FileReport, started: datetime, run_id: int) -> None:

@@ -37,6 +37,16 @@ class Batch:
     problems: list[RowProblem] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class CsvLayout:
+    """How a delimited text file is laid out, for a reader other than Python's (DuckDB's)."""
+
+    path: Path
+    encoding: str
+    delimiter: str
+    width: int
+
+
 @dataclass
 class SourceFile:
     """An opened export: its header, how rows are located, and notes about how it was read."""
@@ -46,6 +56,7 @@ class SourceFile:
     location: str  # "line", "row" or "record": what a row number means in this file
     notes: list[str]
     _batches: Iterator[Batch] | None = None
+    csv: CsvLayout | None = None  # set for CSV/TSV: the rows may be read in bulk instead of through batches()
 
     def batches(self) -> Iterator[Batch]:
         """The file's rows, once."""
@@ -158,7 +169,19 @@ def _open_csv(path: Path, batch_rows: int, delimiter: str | None, encoding: str 
     if delim != ",":
         notes.append(f"delimiter {delim!r}")
     header = _dedupe(next(csv.reader([first], delimiter=delim)))
-    return SourceFile(path, header, "line", notes, _csv_batches(path, enc, delim, len(header), batch_rows))
+    batches = _csv_batches(path, enc, delim, len(header), batch_rows)
+    return SourceFile(path, header, "line", notes, batches, CsvLayout(path, enc, delim, len(header)))
+
+
+def judge_row(row: list[str], width: int, line: int, delim: str) -> list[str] | RowProblem | None:
+    """A parsed CSV row as a row of `width` fields, a problem, or None for a blank line (not a row)."""
+    if len(row) == width:
+        return row
+    if not row or (len(row) == 1 and not row[0].strip()):
+        return None
+    if len(row) > width and not any(v.strip() for v in row[width:]):
+        return row[:width]
+    return RowProblem(line, f"row has {len(row)} fields, the header has {width}", delim.join(row)[:300])
 
 
 def _csv_batches(path: Path, enc: str, delim: str, width: int, size: int) -> Iterator[Batch]:
@@ -179,19 +202,12 @@ def _csv_batches(path: Path, enc: str, delim: str, width: int, size: int) -> Ite
                 prev = reader.line_num
                 continue
             start, prev = prev + 1, reader.line_num
-            if len(row) != width:
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue  # blank line: not a row
-                if len(row) > width and not any(v.strip() for v in row[width:]):
-                    row = row[:width]
-                else:
-                    raw = delim.join(row)
-                    problems.append(
-                        RowProblem(start, f"row has {len(row)} fields, the header has {width}", raw[:300])
-                    )
-                    continue
-            lines.append(start)
-            rows.append(row)
+            judged = judge_row(row, width, start, delim)
+            if isinstance(judged, RowProblem):
+                problems.append(judged)
+            elif judged is not None:
+                lines.append(start)
+                rows.append(judged)
             if len(rows) >= size:
                 yield Batch(_columns_table(lines, rows, width), problems)
                 lines, rows, problems = [], [], []

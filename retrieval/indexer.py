@@ -4,6 +4,11 @@ Incremental and idempotent: each chunk's metadata carries a hash of its text and
 unchanged chunks are never embedded again; changed metadata is updated in place; chunks of records that vanished
 or got shorter are removed. The store's generation is bumped whenever anything changed, which tells every SDI
 instance sharing the store to refresh its local keyword catalog.
+
+A server indexes in parts (retrieval.background): machine by machine in priority order, adding chunks without
+removing any, publishing a catalog of what is stored now and then. Before a part is stored the store's state is
+marked `catalog_behind`; a catalog saved before the state names its generation, and the mark cleared, so a part
+killed half-way only leaves chunks the next run lists, never a catalog naming chunks the store lacks.
 """
 
 from __future__ import annotations
@@ -33,6 +38,14 @@ FROM service_records r LEFT JOIN machines m ON m.serial = r.serial
 WHERE r.text IS NOT NULL AND r.record_id IS NOT NULL
 ORDER BY r.record_id
 """
+# Machines with open opportunities first (highest priority first), then the rest: the order a server indexes in.
+PRIORITY_SQL = """
+SELECT m.serial, o.priority IS NOT NULL FROM machines m
+LEFT JOIN (SELECT serial, max(priority) AS priority FROM opportunities
+           WHERE status NOT IN ('won', 'lost', 'dismissed', 'resolved') GROUP BY serial) o ON o.serial = m.serial
+ORDER BY o.priority DESC NULLS LAST, m.serial
+"""
+BEHIND = "catalog_behind"  # store-state mark: chunks are stored that the saved catalog does not list yet
 
 
 @dataclass
@@ -116,15 +129,25 @@ def _batches(items: list[Planned], size: int) -> Iterable[list[Planned]]:
         yield items[s : s + size]
 
 
+def _diff(planned: list[Planned], existing: dict[str, dict[str, Any]]) -> tuple[list[Planned], list[Planned]]:
+    """(chunks to embed: new or with other text, chunks whose metadata alone changed)."""
+    to_embed = [p for p in planned if existing.get(p.chunk.chunk_id, {}).get("hash") != p.meta["hash"]]
+    to_update = [p for p in planned if p.chunk.chunk_id in existing
+                 and existing[p.chunk.chunk_id].get("hash") == p.meta["hash"] and existing[p.chunk.chunk_id] != p.meta]
+    return to_embed, to_update
+
+
 def sync_store(
-    store: VectorStore, embedder: Embedder, planned: list[Planned], report: IndexReport, progress: Progress
+    store: VectorStore, embedder: Embedder, planned: list[Planned], report: IndexReport, progress: Progress,
+    existing: dict[str, dict[str, Any]] | None = None,
 ) -> bool:
-    """Make the store hold exactly the planned chunks; True when anything changed."""
+    """Make the store hold exactly the planned chunks; True when anything changed.
+
+    `existing` (id -> metadata of every stored chunk) saves a scan when the caller already holds it.
+    """
     wanted = {p.chunk.chunk_id: p for p in planned}
-    existing = store.metadata()
-    to_embed = [p for cid, p in wanted.items() if existing.get(cid, {}).get("hash") != p.meta["hash"]]
-    to_update = [p for cid, p in wanted.items() if cid in existing and existing[cid].get("hash") == p.meta["hash"]
-                 and existing[cid] != p.meta]
+    existing = store.metadata() if existing is None else existing
+    to_embed, to_update = _diff(list(wanted.values()), existing)
     to_remove = sorted(cid for cid in existing if cid not in wanted)
     report.unchanged = len(wanted) - len(to_embed) - len(to_update)
     if not (to_embed or to_update or to_remove):
@@ -170,6 +193,51 @@ def sync_store(
     return True
 
 
+def store_part(store: VectorStore, embedder: Embedder, planned: list[Planned], existing: dict[str, dict[str, Any]],
+               batch: int, interrupted: Callable[[], bool] = lambda: False) -> int:
+    """Store the planned chunks the store lacks or holds with other text or metadata, removing none, longest first
+    (less padding) in batches, until `interrupted` says so between two batches; `existing` follows each batch.
+    Marks the store's catalog as behind first. Returns the number of chunks embedded."""
+    to_embed, to_update = _diff(planned, existing)
+    if not (to_embed or to_update):
+        return 0
+    state = store.state()
+    if not state.get(BEHIND):
+        store.set_state({**state, BEHIND: 1})
+    if to_update:
+        store.update_metadata([p.chunk.chunk_id for p in to_update], [p.meta for p in to_update])
+        existing.update((p.chunk.chunk_id, p.meta) for p in to_update)
+    embedded = 0
+    for part in _batches(sorted(to_embed, key=lambda p: len(p.chunk.text), reverse=True), batch):
+        if embedded and interrupted():
+            break
+        store.upsert([p.chunk.chunk_id for p in part], embedder.encode([p.chunk.text for p in part]),
+                     [p.meta for p in part], [p.chunk.text for p in part])
+        existing.update((p.chunk.chunk_id, p.meta) for p in part)
+        embedded += len(part)
+    return embedded
+
+
+def publish_catalog(store: VectorStore, embedder: Embedder, rows: list[dict[str, Any]], catalog_dir: Path) -> str:
+    """Save a catalog of these rows under a new generation, then make it the store's (clearing the behind mark)."""
+    generation = uuid.uuid4().hex
+    Catalog(sorted_rows(rows), generation=generation).save(catalog_dir)
+    store.set_state({"embedding_model": embedder.model_id, "dim": embedder.dim, "generation": generation,
+                     "chunks": len(rows)})
+    return generation
+
+
+def catalog_rows(planned: Iterable[Planned]) -> list[dict[str, Any]]:
+    """Catalog rows of planned chunks."""
+    return [row_from(p.chunk.chunk_id, p.chunk.text, p.meta) for p in planned]
+
+
+def priority_order(db: MachineFile) -> tuple[list[str], int]:
+    """Every machine's serial, those with open opportunities first; and how many those are."""
+    rows = db.sql(PRIORITY_SQL)
+    return [serial for serial, _ in rows], sum(1 for _, first in rows if first)
+
+
 def check_model(store: VectorStore, embedder: Embedder, rebuild: bool) -> None:
     """Refuse to mix embeddings of two models in one collection (unless rebuilding)."""
     built_with = store.state().get("embedding_model")
@@ -180,6 +248,18 @@ def check_model(store: VectorStore, embedder: Embedder, rebuild: bool) -> None:
             f"the index was built with embedding model {built_with}, not {embedder.model_id}",
             "run sdi index --rebuild to re-embed everything with the configured model",
         )
+
+
+def plan_all(db: MachineFile, model_id: str, documents_dir: Path | None, report: IndexReport) -> list[Planned]:
+    """Chunks of every service record and usable document; the report gets the counts."""
+    report.records, planned = plan_records(db, model_id)
+    if documents_dir is not None:
+        indexed, refused, doc_chunks = plan_documents(db, documents_dir, model_id)
+        report.documents_indexed = indexed
+        report.documents_refused = [r.to_dict() for r in refused]
+        planned += doc_chunks
+    report.chunks = len(planned)
+    return planned
 
 
 def run_index(
@@ -196,25 +276,25 @@ def run_index(
     started = time.perf_counter()
     report = IndexReport(store=store.description)
     check_model(store, embedder, rebuild)
-    report.records, planned = plan_records(db, embedder.model_id)
-    if documents_dir is not None:
-        indexed, refused, doc_chunks = plan_documents(db, documents_dir, embedder.model_id)
-        report.documents_indexed = indexed
-        report.documents_refused = [r.to_dict() for r in refused]
-        planned += doc_chunks
-    report.chunks = len(planned)
+    planned = plan_all(db, embedder.model_id, documents_dir, report)
     docs_n = len(report.documents_indexed)
     say(f"{report.records:,} service records and {docs_n:,} document{'' if docs_n == 1 else 's'} -> {len(planned):,} chunks")
-    changed = sync_store(store, embedder, planned, report, say)
+    finish_index(store, embedder, planned, catalog_dir, report, say)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def finish_index(store: VectorStore, embedder: Embedder, planned: list[Planned], catalog_dir: Path,
+                 report: IndexReport, say: Progress, existing: dict[str, dict[str, Any]] | None = None) -> None:
+    """Make the store hold exactly the planned chunks, under a settled generation, with the catalog to match."""
+    changed = sync_store(store, embedder, planned, report, say, existing)
     state = store.state()
     generation = state.get("generation", "")
-    if changed or not generation or generation.startswith("dirty-") or state.get("embedding_model") != embedder.model_id:
+    if (changed or not generation or generation.startswith("dirty-") or state.get(BEHIND)
+            or state.get("embedding_model") != embedder.model_id):
         generation = uuid.uuid4().hex
         store.set_state({"embedding_model": embedder.model_id, "dim": embedder.dim, "generation": generation,
                          "chunks": len(planned)})
     report.generation = generation
     if Catalog.stamp(catalog_dir) != generation:
-        rows = [row_from(p.chunk.chunk_id, p.chunk.text, p.meta) for p in planned]
-        Catalog(sorted_rows(rows), generation=generation).save(catalog_dir)
-    report.seconds = time.perf_counter() - started
-    return report
+        Catalog(sorted_rows(catalog_rows(planned)), generation=generation).save(catalog_dir)

@@ -133,6 +133,10 @@ class Searcher:
             self._catalog = catalog
             return catalog
 
+    def refresh(self) -> None:
+        """Check the store's generation at the next search (this process just published a new catalog)."""
+        self._checked = 0.0
+
     def _rebuild(self, generation: str) -> Catalog:
         """The catalog from the store's own contents (another instance indexed it, or the cache is gone)."""
         self.progress(f"refreshing the keyword index from {self.store.description}")

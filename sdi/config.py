@@ -9,7 +9,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     demo_seed: int = Field(42, description="Seed of the demo generator.")
     db_threads: int | None = Field(None, ge=1, le=256, description="DuckDB worker threads (default: all cores).")
     db_memory_limit: str | None = Field(None, description="DuckDB memory limit, e.g. '4GB'.")
+    db_temp_dir: Path | None = Field(None, description="Where DuckDB spills what exceeds its memory limit "
+                                     "(default: SDI_HOME/machine-file.duckdb.tmp).")
     ingest_batch_rows: int = Field(200_000, ge=1_000, description="Rows staged per batch while importing.")
     api_queue_size: int = Field(4, ge=1, le=256, description="Drafts that may wait behind the running one before "
                                 "the API answers 429 (one model in memory drafts one at a time).")
@@ -115,6 +117,11 @@ class Settings(BaseSettings):
     llm: str = Field("qwen2.5-coder-0.5b", description="LLM backend: smollm2 | NAME (sdi models list) | gguf:/path.gguf[#format] "
                      "| openai:URL#model | template.")
     embedding_model: Path | None = Field(None, description="Folder of a SentenceTransformer model (default: bundled MiniLM).")
+    embedding_backend: Literal["auto", "onnx", "torch"] = Field(
+        "auto", description="auto (ONNX Runtime where the model supports it, else torch) | onnx | torch.")
+    embed_cache: bool = Field(True, description="Reuse embeddings of texts embedded before, in any SDI home.")
+    embed_cache_dir: Path | None = Field(None, description="The embedding cache and the model's ONNX export "
+                                         "(default: $XDG_CACHE_HOME/sdi, else ~/.cache/sdi).")
     models_cache: Path | None = Field(None, description="Where `sdi models install` keeps downloaded part wheels "
                                       "(default: SDI_HOME/models/.cache).")
     # NoDecode: SDI_LLM_KWARGS reaches the validator as text, so bad JSON is reported like any other bad value.
@@ -220,6 +227,11 @@ class Settings(BaseSettings):
         return self.home / "machine-file.duckdb"
 
     @property
+    def db_spill_dir(self) -> Path:
+        """DuckDB's temp directory: db_temp_dir, else next to the machine file (DuckDB's own default)."""
+        return self.db_temp_dir or self.home / "machine-file.duckdb.tmp"
+
+    @property
     def vector_dir(self) -> Path:
         """The embedded Chroma store."""
         return self.home / "vector-store"
@@ -233,6 +245,11 @@ class Settings(BaseSettings):
     def demo_dir(self) -> Path:
         """Where `sdi demo` writes its generated export files."""
         return self.home / "demo-data"
+
+    @property
+    def embed_cache_path(self) -> Path:
+        """Derived embedding data: the vector cache and the ONNX export (shared by every SDI home)."""
+        return self.embed_cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sdi"
 
     @property
     def models_dir(self) -> Path:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 import yaml
@@ -67,6 +68,21 @@ def with_machines(exports: Exports) -> Exports:
     exports.write("machines.csv", MACHINES_CSV)
     exports.ingest([MACHINE_MAP])
     return exports
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_embed_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One embedding cache (and ONNX export) for the whole session, subprocesses included: no text embedded twice."""
+    from sdi.config import get_settings
+
+    given = os.environ.get("SDI_EMBED_CACHE_DIR")  # a developer's own cache, kept across sessions
+    folder = Path(given) if given else tmp_path_factory.mktemp("embed-cache")
+    os.environ["SDI_EMBED_CACHE_DIR"] = str(folder)
+    get_settings.cache_clear()
+    yield folder
+    if not given:
+        os.environ.pop("SDI_EMBED_CACHE_DIR", None)
+        shutil.rmtree(folder, ignore_errors=True)  # ~90 MB of ONNX export per session
 
 
 @pytest.fixture(scope="session")

@@ -81,7 +81,7 @@ class Guard:
 
 
 def _open_db(settings: Settings) -> MachineFile:
-    return MachineFile(settings.db_path, settings.db_threads, settings.db_memory_limit)
+    return MachineFile.for_settings(settings)
 
 
 def _prepare(db: MachineFile, settings: Settings) -> None:
@@ -118,8 +118,12 @@ def _draft_factory(settings: Settings, state_db: MachineFile, audit: AuditLog, d
 
 
 def create_app(settings: Settings, db: MachineFile | None = None, drafts: Any | None = None,
-               queue_size: int | None = None) -> FastAPI:
-    """The SDI app over one machine file (opened here unless given) and one DraftService (built lazily unless given)."""
+               queue_size: int | None = None, index: Callable[[str], None] | None = None) -> FastAPI:
+    """The SDI app over one machine file (opened here unless given) and one DraftService (built lazily unless given).
+
+    With `index` (where its progress lines go), the app brings the search index up to date in the background
+    while it serves (sdi.api.indexing).
+    """
     owns_db = db is None
     db = db or _open_db(settings)
     _prepare(db, settings)
@@ -128,14 +132,22 @@ def create_app(settings: Settings, db: MachineFile | None = None, drafts: Any | 
     queue = WorkQueue(_draft_factory(settings, worker_db, audit, drafts), queue_size or settings.api_queue_size)
     state = AppState(settings, db, audit, queue, owns_db)
     webhooks = Deliverer(db.child(), settings)  # its own cursor, like the draft worker; idle unless an endpoint is set
+    if index is not None:
+        from sdi.api.indexing import background_indexer
+
+        state.indexer = background_indexer(settings, db, queue, index)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         queue.start()
         webhooks.start()
+        if state.indexer is not None:
+            state.indexer.start()
         try:
             yield
         finally:
+            if state.indexer is not None:  # first: a draft waiting for its machine's records goes on
+                state.indexer.stop()
             webhooks.stop()
             queue.stop()
             if state.owns_db:

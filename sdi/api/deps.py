@@ -61,6 +61,7 @@ class AppState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     tokens: TokenCache = field(default_factory=TokenCache)
     views: ResponseCache = field(default_factory=ResponseCache)
+    indexer: Any = None  # the background index (sdi.api.indexing) when the app was created to index
 
     def cursor(self) -> MachineFile:
         """A handle with its own DuckDB cursor (one per request / thread)."""

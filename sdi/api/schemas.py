@@ -117,12 +117,13 @@ class WebhookEnableRequest(_Create):
 
 
 class Health(BaseModel):
-    """Liveness and the drafting queue's state."""
+    """Liveness, the drafting queue's state and the search index's progress."""
 
     status: str
     version: str
     drafting: dict[str, Any]
     view_cache: dict[str, int]
+    index: dict[str, Any]
 
 
 class UserPublic(_Public):

@@ -9,6 +9,7 @@ from types import FrameType
 
 from sdi.config import Settings
 from sdi.errors import SdiError
+from sdi.progress import Progress
 from sdi.store import MachineFile
 
 
@@ -35,7 +36,8 @@ def serve_app(settings: Settings, host: str | None = None, port: int | None = No
               logins: list[tuple[str, str, str]] | None = None) -> None:
     """Serve the app until Ctrl+C; prints the URL (and login links for the given (name, role, token) users).
 
-    While it runs, SDI_HOME/server.json lets `sdi` commands of the same home work through it (sdi.api.local_cli).
+    While it runs, SDI_HOME/server.json lets `sdi` commands of the same home work through it (sdi.api.local_cli),
+    and the search index is brought up to date in the background (progress on stderr and at /health).
     """
     import uvicorn
 
@@ -45,13 +47,13 @@ def serve_app(settings: Settings, host: str | None = None, port: int | None = No
     host, port = host or settings.host, port or settings.port
     check_port(host, port)
     own_db = db is None
-    db = db or MachineFile(settings.db_path, settings.db_threads, settings.db_memory_limit)
+    db = db or MachineFile.for_settings(settings)
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
     terminated = False
     try:
         issue_local_admin(db, settings, loopback_url(host, port))  # before the app's start-up work: commands wait
-        app = create_app(settings, db)
+        app = create_app(settings, db, index=Progress())
         base = f"http://{host}:{port}"
         lines = [f"SDI is serving on {base}/  (API docs {base}/docs · health {base}/health) — Ctrl+C stops it"]
         for name, role, token in logins or []:

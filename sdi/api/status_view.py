@@ -91,15 +91,17 @@ def _catalog_sources(folder: Path) -> tuple[int, set[str], set[str]] | None:
 
 
 def index_status(state: AppState, db: MachineFile) -> dict[str, Any]:
-    """Search index progress: service records indexed out of those in the machine file, chunks, last change."""
+    """Search index progress: service records indexed out of those in the machine file, chunks, last change, and the
+    background index's counters while the server builds it."""
     from retrieval.retriever import catalog_dir
+    from sdi.api.indexing import index_progress
 
     folder = catalog_dir(state.settings)
     ids = {r for (r,) in db.sql("SELECT record_id FROM service_records WHERE text IS NOT NULL AND record_id IS NOT NULL")}
     found = _catalog_sources(folder)
     model = state.settings.embedding_model
     store = state.settings.vector_store
-    out: dict[str, Any] = {"records_to_index": len(ids),
+    out: dict[str, Any] = {"records_to_index": len(ids), "background": index_progress(state.indexer),
                            "embedding_model": str(model) if model else "bundled all-MiniLM-L6-v2",
                            "store": store if store.startswith("http") else f"embedded Chroma in {state.settings.vector_dir}"}
     if found is None:

@@ -158,7 +158,7 @@ def create_backup(settings: Settings, out: Path, progress: Progress = _quiet, us
     out.parent.mkdir(parents=True, exist_ok=True)
     log = AuditLog(home)
     partial = out.with_name(out.name + ".partial")
-    with MachineFile(settings.db_path, settings.db_threads, settings.db_memory_limit) as db:
+    with MachineFile.for_settings(settings) as db:
         db.checkpoint()
         tables = table_counts(db)
         progress(f"machine file checkpointed: {len(tables)} tables, {sum(tables.values()):,} rows")

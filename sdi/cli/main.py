@@ -262,12 +262,15 @@ def bench_ingest(
     sizes: Annotated[str, typer.Option(help="Comma-separated machine counts.")] = "8000,100000",
     seed: Annotated[int, typer.Option(help="Demo seed.")] = 42,
     workdir: Annotated[Optional[Path], typer.Option(help="Scratch folder (default: SDI_HOME/bench).")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Import rows/s at each size, next to a bare DuckDB read_csv of the same files."""
+    """Import rows/s at each size, next to a bare DuckDB read_csv of the same files (ratio = sdi ÷ bare)."""
     from sdi.bench.ingest import run
 
     settings = _settings()
-    run([int(s) for s in sizes.split(",") if s.strip()], seed, workdir or settings.home / "bench")
+    results = run([int(s) for s in sizes.split(",") if s.strip()], seed, workdir or settings.home / "bench", settings, as_json)
+    if as_json:
+        _print_json({"bench": "ingest", "sizes": results})
 
 
 @bench_app.command("triggers")

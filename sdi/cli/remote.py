@@ -96,7 +96,7 @@ class Server:
     def snapshot(self, settings: Settings) -> MachineFile:
         """A consistent read-only copy of the machine file, written by the server now."""
         out = self.request("POST", "/api/admin/snapshot", timeout=None)
-        db = MachineFile(Path(out["path"]), settings.db_threads, settings.db_memory_limit, read_only=True)
+        db = MachineFile.for_settings(settings, read_only=True, path=Path(out["path"]))
         taken = datetime.fromisoformat(out["taken_at"].rstrip("Z"))
         typer.echo(f"note: {self.label()} holds the machine file; reading a snapshot of it as of "
                    f"{taken:%Y-%m-%d %H:%M:%S} UTC{' (nothing written since)' if out.get('unchanged_since') else ''}",
@@ -240,7 +240,7 @@ def busy_error(busy: MachineFileBusy) -> SdiError:
 def open_for_write(settings: Settings) -> MachineFile | Server:
     """The machine file opened for writing, or the running server that holds it (then the job goes through it)."""
     try:
-        return MachineFile(settings.db_path, settings.db_threads, settings.db_memory_limit)
+        return MachineFile.for_settings(settings)
     except MachineFileBusy as busy:
         return find_server(settings, busy)
 

@@ -23,7 +23,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     @app.command("index")
     def index_cmd(
         as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")] = False,
-        rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and embed everything again.")] = False,
+        rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and build it again (texts embedded before come from the embedding cache).")] = False,
         documents: Annotated[bool, typer.Option("--documents/--no-documents", help="Also index SDI_HOME/documents.")] = True,
     ) -> None:
         """Index service records and customer documents for search (incremental: unchanged chunks are skipped)."""
@@ -40,7 +40,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         store = open_store(settings.vector_store, settings.vector_dir)
         progress("loading the embedding model")
         embedder = get_embedder(settings.embedding_model)
-        with MachineFile(settings.db_path, settings.db_threads, settings.db_memory_limit) as db:
+        with MachineFile.for_settings(settings) as db:
             report = run_index(db, store, embedder, catalog_dir(settings),
                                settings.documents_dir if documents else None, progress, rebuild)
         data = report.to_dict()
@@ -82,14 +82,16 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="Demo seed.")] = 42,
         full_embed: Annotated[bool, typer.Option("--full-embed", help="Embed every chunk of every size for real (slow: ~150 chunks/s).")] = False,
         workdir: Annotated[Optional[Path], typer.Option(help="Scratch folder (default: SDI_HOME/bench).")] = None,
+        with_recall: Annotated[bool, typer.Option("--recall/--no-recall", help="Score recall@5 on the labelled query sets with torch and the configured backend.")] = True,
         as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
     ) -> None:
-        """Indexing chunks/s next to bare SentenceTransformer.encode, and query latency p50/p95 at each size."""
+        """Indexing chunks/s next to bare SentenceTransformer.encode (torch_ratio), recall@5 per embedding backend, and query latency p50/p95 at each size."""
         from sdi.bench.retrieval import run
         from sdi.config import get_settings
 
         settings = get_settings()
         result = run([int(s) for s in sizes.split(",") if s.strip()], throughput_chunks, queries, seed,
-                     workdir or settings.home / "bench", settings.embedding_model, full_embed, quiet=as_json)
+                     workdir or settings.home / "bench", settings.embedding_model, full_embed, quiet=as_json,
+                     with_recall=with_recall)
         if as_json:
             _print_json(result)

@@ -42,17 +42,47 @@ def generate_demo_files(out_dir: Path, machines: int, seed: int, as_of: date, pr
     return mapping
 
 
+def already_imported(db: MachineFile, mapping_path: Path) -> bool:
+    """True when, for every entity the mapping imports, the machine file's latest import was this very file (same
+    name and sha256): importing it again would change nothing."""
+    from connectors.mapping import load_mapping
+    from sdi.hashing import sha256_file
+
+    mapping = load_mapping(mapping_path)
+    latest = {entity: (file, sha) for entity, file, sha in db.sql(
+        "SELECT entity, arg_max(file, import_id), arg_max(sha256, import_id) FROM imports GROUP BY entity")}
+    return all(latest.get(fm.entity) == (fm.path, sha256_file(mapping.resolve(fm))) for fm in mapping.files)
+
+
+def import_demo_files(settings: Settings, db: MachineFile, mapping: Path, progress: Progress) -> None:
+    """Import the demo files through the customer's connector path, unless this machine file holds them already."""
+    from connectors.ingest import ingest
+    from connectors.report import render_ingest
+    from sdi.audit.log import AuditLog
+
+    if already_imported(db, mapping):
+        progress("the machine file already holds these demo files (each one's last import, same sha256): "
+                 f"not importing them again (sdi ingest {mapping} does)")
+        return
+    progress(f"importing through the customer's connector path: sdi ingest {mapping}")
+    report = ingest(db, mapping, batch_rows=settings.ingest_batch_rows, progress=progress)
+    AuditLog(settings.home).append("ingest", report.audit_payload(), user="demo")
+    print(render_ingest(report, show=5))
+    print()
+
+
 def index_history(settings: Settings, db: MachineFile, progress: Progress) -> None:
     """Index the service histories (what `sdi index` does) so drafts can cite them."""
     from retrieval.render import render_index
-    from retrieval.embedder import get_embedder
+    from retrieval.embedder import LazyEmbedder
     from retrieval.indexer import run_index
     from retrieval.retriever import catalog_dir
     from retrieval.vector_store import open_store
 
-    progress("indexing service histories for cited drafts (sdi index): loading the embedding model")
+    progress("indexing service histories for cited drafts (sdi index)")
     store = open_store(settings.vector_store, settings.vector_dir)
-    report = run_index(db, store, get_embedder(settings.embedding_model), catalog_dir(settings),
+    # Lazy: the model loads only if something needs embedding (an index in step with the data needs none).
+    report = run_index(db, store, LazyEmbedder(settings.embedding_model), catalog_dir(settings),
                        settings.documents_dir, progress)
     print(render_index(report.to_dict()))
 
@@ -61,9 +91,6 @@ def run_demo(settings: Settings, *, machines: int, seed: int, as_of: date | None
              history: bool = True) -> None:
     """The whole demo pipeline, printing what happened at each step."""
     from sdi.demo import generator as demo
-    from connectors.ingest import ingest
-    from sdi.audit.log import AuditLog
-    from connectors.report import render_ingest
     from sdi.triggers.assess import assess, render
     from sdi.triggers.opportunities import list_opportunities
     from sdi.triggers.render import render_opportunities, render_run
@@ -73,12 +100,8 @@ def run_demo(settings: Settings, *, machines: int, seed: int, as_of: date | None
     progress = Progress()
     as_of = as_of or demo.DEFAULT_AS_OF
     mapping = generate_demo_files(settings.demo_dir, machines, seed, as_of, progress)
-    progress(f"importing through the customer's connector path: sdi ingest {mapping}")
-    with MachineFile(settings.db_path, settings.db_threads, settings.db_memory_limit) as db:
-        report = ingest(db, mapping, batch_rows=settings.ingest_batch_rows, progress=progress)
-        AuditLog(settings.home).append("ingest", report.audit_payload(), user="demo")
-        print(render_ingest(report, show=5))
-        print()
+    with MachineFile.for_settings(settings) as db:
+        import_demo_files(settings, db, mapping, progress)
         print(render(assess(db, load_rules(settings.home), as_of)))
         print()
         if history:
@@ -95,7 +118,8 @@ def run_demo(settings: Settings, *, machines: int, seed: int, as_of: date | None
         print()
         print(render_opportunities(list_opportunities(db), limit=15))
         print()
-        index_history(settings, db, progress)
+        if not serve:  # a server indexes in the background while it serves (sdi.api.indexing)
+            index_history(settings, db, progress)
         from sdi.access.users import create_demo_users
 
         logins = create_demo_users(db)

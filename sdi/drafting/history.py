@@ -32,9 +32,19 @@ class History:
                 self.problem = f"service history not searchable: {exc.message}"
         return self._retriever
 
+    def searchable(self, serial: str) -> Any | None:
+        """The retriever, once the machine's records are searchable (a server still indexing indexes them now)."""
+        retriever = self.retriever()
+        if retriever is not None:
+            from retrieval.background import ensure_indexed
+            from retrieval.retriever import catalog_dir
+
+            ensure_indexed(catalog_dir(self.settings), serial, retriever)
+        return retriever
+
     def add_for_opportunity(self, book: SourceBook, opp: dict[str, Any], k_own: int, k_similar: int) -> None:
         """The machine's own most relevant records, then similar cases from its model."""
-        retriever = self.retriever()
+        retriever = self.searchable(str(opp["serial"]))
         if retriever is None:
             return
         try:
@@ -47,7 +57,7 @@ class History:
 
     def add_for_question(self, book: SourceBook, opp: dict[str, Any], question: str, k: int) -> None:
         """Records of this machine that answer a rep's question (a request, the last visit, a code ...)."""
-        retriever = self.retriever()
+        retriever = self.searchable(str(opp["serial"]))
         if retriever is None:
             return
         from retrieval.catalog import Filters

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+    from sdi.config import Settings
+
 
 @dataclass(frozen=True)
 class UpsertCounts:
@@ -55,13 +57,15 @@ class MachineFile:
     """Owns the database connection, the schema (migrated on open) and every write to the entity tables."""
 
     def __init__(self, path: Path, threads: int | None = None, memory_limit: str | None = None,
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, temp_dir: Path | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         config: dict[str, Any] = {"access_mode": "READ_ONLY"} if read_only else {}
         if threads:
             config["threads"] = threads
         if memory_limit:
             config["memory_limit"] = memory_limit
+        if temp_dir:
+            config["temp_directory"] = str(temp_dir)
         try:
             self.con: Any = duck.connect(path, config)
         except SdiError as exc:
@@ -81,6 +85,12 @@ class MachineFile:
         except BaseException:
             self.con.close()
             raise
+
+    @classmethod
+    def for_settings(cls, settings: Settings, *, read_only: bool = False, path: Path | None = None) -> "MachineFile":
+        """The home's machine file (or `path`) opened with the settings' threads, memory limit and spill folder."""
+        return cls(path or settings.db_path, settings.db_threads, settings.db_memory_limit, read_only=read_only,
+                   temp_dir=settings.db_spill_dir)
 
     def _check_version(self) -> None:
         """A read-only file cannot be migrated: it must already be at this SDI's schema version."""

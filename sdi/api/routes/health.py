@@ -9,16 +9,18 @@ from fastapi import APIRouter
 from sdi import __version__
 from sdi.access.policy import ABILITIES
 from sdi.api.deps import CurrentUser, State
+from sdi.api.indexing import index_progress
 from sdi.api.schemas import Health
 
 router = APIRouter(tags=["health"])
 
 @router.get("/health", response_model=Health)
 def health(state: State) -> dict[str, Any]:
-    """Liveness and the drafting queue (no token needed)."""
+    """Liveness, the drafting queue and the search index's progress (no token needed)."""
     views = state.views
     return {"status": "ok", "version": __version__, "drafting": state.queue.stats(),
-            "view_cache": {"hits": views.hits, "misses": views.misses, "entries": len(views)}}
+            "view_cache": {"hits": views.hits, "misses": views.misses, "entries": len(views)},
+            "index": index_progress(state.indexer)}
 
 
 @router.get("/api/me")

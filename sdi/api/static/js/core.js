@@ -151,7 +151,20 @@ const SDI = (() => {
       el("span", { class: "who", text: `${me.name} · ${me.role.replace("_", " ")}${me.territory ? " · " + me.territory : ""}` }),
       languageChoice(),
       el("button", { type: "button", class: "link", text: "Sign out", onclick: logout }));
-    document.body.prepend(el("header", { class: "site" }, skipLink(), nav));
+    const top = el("header", { class: "site" }, skipLink(), nav);
+    document.body.prepend(top);
+    if (me.role !== "admin") indexLine(top);  // the admin's status page shows the whole picture
+  }
+
+  /** While the server is still building the search index: one line under the menu. */
+  async function indexLine(top) {
+    try {
+      const x = (await (await fetch("/health", { headers: { Accept: "application/json" } })).json()).index || {};
+      if (x.state !== "indexing" || !x.records_total) return;
+      const share = Math.floor((100 * x.records_indexed) / x.records_total);
+      top.append(el("p", { class: "note index-progress", id: "index-progress", role: "status",
+        text: `Search index: ${share} % — drafts for other machines index them on request.` }));
+    } catch (_) { /* a courtesy line: without /health there is none */ }
   }
 
   /** "Skip to content": the first Tab stop of every page, visible only when focused. */

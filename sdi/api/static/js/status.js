@@ -43,20 +43,27 @@
   }
 
   function indexCard(x) {
+    const bg = x.background || { state: "idle" };
+    const running = bg.state === "indexing";
+    const live = running ? el("p", { class: "note", id: "index-background", role: "status" },
+      `Indexing in the background: ${fmtNum(bg.records_indexed)} of ${fmtNum(bg.records_total)} service records, `
+      + `${fmtNum(bg.machines_waiting)} machines waiting (${fmtNum(bg.open_opportunity_machines_waiting)} with open opportunities, indexed first). `
+      + "A draft for a machine not yet indexed indexes it first.") : null;
+    const failed = bg.state === "error" ? el("p", { class: "error", role: "alert", text: `Background indexing stopped: ${bg.error}` }) : null;
     if (!x.built) {
-      return card("index", "Search index", el("p", { class: "note", id: "index-summary",
-        text: `No index yet: ${fmtNum(x.records_to_index)} service records are waiting. Run sdi index on the server.` }));
+      return card("index", "Search index", live || el("p", { class: "note", id: "index-summary",
+        text: `No index yet: ${fmtNum(x.records_to_index)} service records are waiting. Run sdi index on the server.` }), failed);
     }
     const share = x.records_to_index ? (100 * x.records_indexed) / x.records_to_index : 100;
     return card("index", "Search index",
       el("p", { id: "index-summary" }, `${fmtNum(x.records_indexed)} of ${fmtNum(x.records_to_index)} service records indexed `,
         el("span", { class: "muted", text: `(${fmtNum(share, 1)} %)` })),
-      bar(x.records_indexed, x.records_to_index, "Service records indexed"),
+      bar(x.records_indexed, x.records_to_index, "Service records indexed"), live, failed,
       facts([["Chunks", fmtNum(x.chunks), "index-chunks"], ["Waiting to be indexed", fmtNum(x.records_waiting), "index-waiting"],
         x.records_gone ? ["Indexed but no longer in the data", fmtNum(x.records_gone)] : null,
         ["Customer documents", fmtNum(x.documents_indexed)], ["Last changed", fmtDateTime(x.last_indexed_at), "index-when"],
         ["Embedding model", x.embedding_model]]),
-      x.records_waiting ? el("p", { class: "note", text: "Records imported since the last index run are not searchable yet; run sdi index on the server." }) : null);
+      x.records_waiting && !running ? el("p", { class: "note", text: "Records imported since the last index run are not searchable yet; run sdi index on the server." }) : null);
   }
 
   function triggersCard(t) {
@@ -100,7 +107,8 @@
         importCard(s.last_import), machineCard(s.machine_file));
       stamp.textContent = `Checked ${fmtDateTime(s.checked_at)}`;
       clearTimeout(timer);
-      if (s.drafting.state === "starting") timer = setTimeout(load, 5000);  // the model is still loading
+      // the model is still loading, or the index is being built
+      if (s.drafting.state === "starting" || (s.index.background || {}).state === "indexing") timer = setTimeout(load, 5000);
     } catch (err) { clear(body); SDI.showError(body, err); }
     refresh.disabled = false;
   }
