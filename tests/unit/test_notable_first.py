@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sdi.drafting.kinds.common import notable_first
+from sdi.drafting.kinds.common import finding_candidates, notable_first
 from sdi.drafting.types import Source
 
 
@@ -24,3 +24,12 @@ def test_a_declined_offer_is_no_lead() -> None:
     declined = _src("H1", "maintenance", "customer declined offer for maintenance contract")
     repair = _src("H2", "repair", "replaced seal kit")
     assert [s.id for s in notable_first([declined, repair])] == ["H2", "H1"]
+
+
+def test_findings_skip_routine_records_unless_there_is_nothing_else() -> None:
+    routine = _src("H1", "maintenance", "500h service as per schedule, topped up hyd oil")
+    lead = _src("H2", "maintenance", "changed filters. cust wants offer for maintenance contract")
+    inspection = _src("H3", "inspection", "inspected guards, no defects")
+    repair = _src("H4", "repair", "replaced stripper plate pn 6615-330")
+    assert [s.id for s in finding_candidates([routine, lead, inspection, repair])] == ["H2", "H4"]
+    assert [s.id for s in finding_candidates([routine, inspection])] == ["H1", "H3"]

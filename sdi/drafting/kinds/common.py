@@ -75,6 +75,12 @@ ROUTINE_TYPES = ("maintenance", "inspection")
 _HEADER = re.compile(r"^\S+ (\w+) on ")
 
 
+def is_routine(src: Source) -> bool:
+    """A maintenance or inspection record that asks for or recommends nothing."""
+    kind = _HEADER.match(src.text)
+    return bool(kind and kind.group(1) in ROUTINE_TYPES) and not find_leads(src.text.split(": ", 1)[-1])
+
+
 def notable_first(records: list[Source]) -> list[Source]:
     """Records that ask for or recommend something first, routine maintenance and inspections last, otherwise in
     the given order: what a customer asked for and a technician recommended is what a rep needs, and a routine
@@ -87,6 +93,14 @@ def notable_first(records: list[Source]) -> list[Source]:
         return 2 if kind and kind.group(1) in ROUTINE_TYPES else 1
 
     return sorted(records, key=rank)
+
+
+def finding_candidates(records: list[Source]) -> list[Source]:
+    """The records a finding is drafted from, notable first; routine ones only when the history holds nothing else."""
+    # A routine record has nothing to find for a rep, and the small model invents a fault or an "ok" there
+    # (`sdi eval drafts` on 2026-11-28: acceptance 58 % with routine records tried last, 64 % without; copies 8 % both).
+    ranked = notable_first(records)
+    return [src for src in ranked if not is_routine(src)] or ranked
 
 
 # A v2 that told the model "if the record names no fault, say only what was done" was measured with
@@ -104,7 +118,7 @@ def findings(run: DraftRun, records: list[Source], tries: int, want: int) -> Ite
     over at most `tries` records, notable ones first, until `want` findings passed the check."""
     prompt = finding_prompt()
     passed = 0
-    for src in notable_first(records)[:tries]:
+    for src in finding_candidates(records)[:tries]:
         sentence = run.task(prompt, record_values(src), src.id, "findings")
         if sentence is not None:
             passed += 1
