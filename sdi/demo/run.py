@@ -51,7 +51,9 @@ def already_imported(db: MachineFile, mapping_path: Path) -> bool:
     mapping = load_mapping(mapping_path)
     latest = {entity: (file, sha) for entity, file, sha in db.sql(
         "SELECT entity, arg_max(file, import_id), arg_max(sha256, import_id) FROM imports GROUP BY entity")}
-    return all(latest.get(fm.entity) == (fm.path, sha256_file(mapping.resolve(fm))) for fm in mapping.files)
+    # Names first: a file is hashed only when its entity's last import has its name (ingest hashes what it imports).
+    return all(fm.entity in latest and latest[fm.entity][0] == fm.path
+               and latest[fm.entity][1] == sha256_file(mapping.resolve(fm)) for fm in mapping.files)
 
 
 def import_demo_files(settings: Settings, db: MachineFile, mapping: Path, progress: Progress) -> None:
