@@ -38,16 +38,19 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def timestamp_sql(expr: str, fmt: str | None = None) -> str:
-    """SQL giving TIMESTAMP (NULL when unparseable) for a VARCHAR expression in any supported format."""
-    cleaned = f"regexp_replace(trim({expr}), '(\\d\\d:\\d\\d(:\\d\\d(\\.\\d+)?)?)(Z|[+-]\\d\\d:?\\d\\d)$', '\\1')"
+def timestamp_sql(expr: str, fmt: str | None = None, trimmed: bool = False) -> str:
+    """SQL giving TIMESTAMP (NULL when unparseable) for a VARCHAR expression in any supported format (`trimmed`:
+    the text has no surrounding spaces, so trimming it again is skipped)."""
+    if not trimmed:
+        expr = f"trim({expr})"
+    cleaned = f"regexp_replace({expr}, '(\\d\\d:\\d\\d(:\\d\\d(\\.\\d+)?)?)(Z|[+-]\\d\\d:?\\d\\d)$', '\\1')"
     if fmt:
-        return f"try_strptime(trim({expr}), {_sql_literal(fmt)})"
+        return f"try_strptime({expr}, {_sql_literal(fmt)})"
     formats = "[" + ", ".join(_sql_literal(f) for f in DATE_FORMATS) + "]"
     serial = (
-        f"CASE WHEN regexp_full_match(trim({expr}), '\\d{{5}}(\\.\\d+)?') "
-        f"AND try_cast(trim({expr}) AS DOUBLE) BETWEEN {EXCEL_MIN} AND {EXCEL_MAX} "
-        f"THEN TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(try_cast(trim({expr}) AS DOUBLE) * 86400e6) AS BIGINT)) END"
+        f"CASE WHEN regexp_full_match({expr}, '\\d{{5}}(\\.\\d+)?') "
+        f"AND try_cast({expr} AS DOUBLE) BETWEEN {EXCEL_MIN} AND {EXCEL_MAX} "
+        f"THEN TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(try_cast({expr} AS DOUBLE) * 86400e6) AS BIGINT)) END"
     )
     return f"coalesce(try_strptime({cleaned}, {formats}), {serial})"
 

@@ -21,6 +21,7 @@ from sdi.store.imports import finish_run, log_import, start_run
 from sdi.models import ENTITIES, EntitySpec
 
 Progress = Callable[[str], None]
+UNKNOWN_SERIAL = "serial IS NOT NULL AND serial NOT IN (SELECT serial FROM machines)"
 
 
 @dataclass
@@ -166,7 +167,7 @@ def _ingest_file(
         report.notes += staged.notes
         report.rejections += [Rejection(report.file, p.line, p.reason, source.location, "row", p.raw) for p in staged.problems]
         if source.header:
-            _transform_and_store(db, mapping, fm, spec, source, report)
+            _transform_and_store(db, mapping, fm, spec, source, report, staged.padded)
         report.rows_read = staged.rows + len(staged.problems)
         report.rows_rejected += len(staged.problems)
         _log_import(db, mapping_name, report, started, run_id)
@@ -207,12 +208,14 @@ def _metric_exprs(fm: FileMapping, index: dict[str, int]) -> tuple[list[str], li
     return values, [f"nullif(concat_ws('; ', {', '.join(problems)}), '') AS _value_problem"] if problems else []
 
 
-def _typed_layers(fm: FileMapping, fields: dict[str, FieldSql], index: dict[str, int], values: list[str]) -> str:
-    """`stage` trimmed (t<i>), cleaned (r<i>), as each field's text (_raw_<name>), typed: each layer names what the
-    next reads, so DuckDB trims, cleans and parses every cell once."""
+def _typed_layers(
+    fm: FileMapping, fields: dict[str, FieldSql], index: dict[str, int], values: list[str], padded: bool
+) -> str:
+    """`stage` trimmed (t<i>; only when some cell may be `padded`), cleaned (r<i>), as each field's text
+    (_raw_<name>), typed: each layer names what the next reads, so DuckDB trims, cleans and parses every cell once."""
     positions = source_positions(fm, index)
     na = na_values(fm)
-    trimmed = "".join(f", {trimmed_sql(f'c{i}')} AS t{i}" for i in positions)
+    trimmed = "".join(f", {trimmed_sql(f'c{i}') if padded else f'c{i}'} AS t{i}" for i in positions)
     cleaned = "".join(f", {cleaned_sql(f't{i}', na)} AS r{i}" for i in positions)
     raws = "".join(f", {f.raw} AS _raw_{name}" for name, f in fields.items())
     typed = "".join(f", {expr}" for expr in [f"{f.typed} AS {name}" for name, f in fields.items()] + values)
@@ -220,10 +223,23 @@ def _typed_layers(fm: FileMapping, fields: dict[str, FieldSql], index: dict[str,
     return f"SELECT *{typed} FROM (SELECT *{raws} FROM (SELECT _line{texts}{cleaned} FROM (SELECT *{trimmed} FROM stage)))"
 
 
+def _unknown_serials(
+    db: MachineFile, fm: FileMapping, spec: EntitySpec, fields: dict[str, FieldSql], index: dict[str, int], padded: bool
+) -> bool:
+    """Whether a row names a machine the machine file lacks. Most files name none, and the typed pass then leaves its
+    check out: a join, which also reorders rows (see `_ordered_unique_sql`)."""
+    if spec.refs_machine == "none" or "serial" not in fields:
+        return False
+    serials = f"SELECT DISTINCT serial FROM ({_typed_layers(fm, fields, index, [], padded)})"  # DuckDB types serial only
+    return bool(db.scalar(f"SELECT count(*) FROM ({serials}) WHERE {UNKNOWN_SERIAL}"))
+
+
 def _typed_select(
-    fm: FileMapping, spec: EntitySpec, fields: dict[str, FieldSql], mapping: Mapping, index: dict[str, int]
+    fm: FileMapping, spec: EntitySpec, fields: dict[str, FieldSql], mapping: Mapping, index: dict[str, int], padded: bool,
+    unknown: bool,
 ) -> str:
-    """Typed fields, a wide file's metric values and each row's reason (NULL = good), in one pass over `stage`."""
+    """Typed fields, a wide file's metric values and each row's reason (NULL = good), in one pass over `stage`
+    (`unknown`: some serials are not in the machine file)."""
     values, value_problems = _metric_exprs(fm, index)
     exprs = list(fields) + [f"_v{i}" for i in range(len(values))]
     problems = [f"{f.problem} AS _p{i}" for i, f in enumerate(f for f in fields.values() if f.problem)]
@@ -236,13 +252,12 @@ def _typed_select(
             if not (spec.name == "telemetry" and fm.metrics and name in ("metric", "value")):
                 exprs.append(f"NULL AS {name}")
     texts = [f"c{i}" for i in range(len(index))]
-    rows = f"SELECT _line, {', '.join(exprs + value_problems + problems + texts)} FROM ({_typed_layers(fm, fields, index, values)})"
+    rows = f"SELECT _line, {', '.join(exprs + value_problems + problems + texts)} FROM ({_typed_layers(fm, fields, index, values, padded)})"
     named = [f"_p{i}" for i in range(len(problems))]
     checks = list(named)
-    if spec.refs_machine != "none" and "serial" in fields:
+    if unknown:
         checks.append(
-            "CASE WHEN serial IS NOT NULL AND serial NOT IN (SELECT serial FROM machines) "
-            "THEN 'unknown machine serial ''' || serial || ''' (not in the machine file)' END"
+            f"CASE WHEN {UNKNOWN_SERIAL} THEN 'unknown machine serial ''' || serial || ''' (not in the machine file)' END"
         )
     reason = f"nullif(concat_ws('; ', {', '.join(checks)}), '')" if checks else "NULL::VARCHAR"
     if fm.metrics:
@@ -269,11 +284,13 @@ def _unpivot_metrics(fm: FileMapping, spec: EntitySpec) -> str:
 
 
 def _transform_and_store(
-    db: MachineFile, mapping: Mapping, fm: FileMapping, spec: EntitySpec, source: SourceFile, report: FileReport
+    db: MachineFile, mapping: Mapping, fm: FileMapping, spec: EntitySpec, source: SourceFile, report: FileReport,
+    padded: bool,
 ) -> None:
     index = source.column_index()
     fields = _fields(fm, spec, index)
-    db.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {_typed_select(fm, spec, fields, mapping, index)}")
+    unknown = _unknown_serials(db, fm, spec, fields, index, padded)
+    db.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {_typed_select(fm, spec, fields, mapping, index, padded, unknown)}")
     wide = spec.name == "telemetry" and bool(fm.metrics)
     if wide:
         drop_stage(db)  # a wide row is superseded value by value, never as a whole row: its text is not needed again
@@ -299,8 +316,26 @@ def _value_problems(db: MachineFile, report: FileReport, location: str) -> None:
 def _duplicate_keys(db: MachineFile, spec: EntitySpec, wide: bool) -> bool:
     """Whether two candidate rows share a key (for wide telemetry: two good rows of the same machine and time)."""
     rows, key = ("typed WHERE _reason IS NULL", [k for k in spec.key if k != "metric"]) if wide else ("cand", list(spec.key))
+    if db.scalar(_ordered_unique_sql(rows, key)):
+        return False
     # Distinct key hashes: cheaper than grouping by the key; a rare collision only sends the file down the exact path.
     return bool(db.scalar(f"SELECT count(*) > count(DISTINCT hash({', '.join(key)})) FROM {rows}"))
+
+
+def _ordered_unique_sql(rows: str, key: list[str]) -> str:
+    """True when the rows' order proves their keys unique, in one streaming pass (no hash table of every key, which
+    at 100,000 machines spilled to disk): each key above the one before it, or, for a compound key, each first-key
+    value in one run of rows with the rest of the key rising within it (an export sorted by machine and time). The
+    rows come in file order unless a join reordered them; then the exact check decides."""
+    first, rest = key[0], f"({', '.join(key[1:])})"
+    if len(key) == 1:
+        return (f"SELECT count(*) FILTER (WHERE _up IS NOT TRUE) <= 1 "
+                f"FROM (SELECT {first} > lag({first}) OVER () AS _up FROM {rows})")
+    return (
+        f"SELECT count(*) FILTER (WHERE _same AND _up IS NOT TRUE) = 0 AND count({first}) = count(*) "
+        f"AND count(*) FILTER (WHERE _same IS NOT TRUE) = count(DISTINCT {first}) "
+        f"FROM (SELECT {first}, {first} = lag({first}) OVER () AS _same, {rest} > lag({rest}) OVER () AS _up FROM {rows})"
+    )
 
 
 def _dedupe_and_store(

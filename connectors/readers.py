@@ -146,7 +146,8 @@ def _detect_encoding(path: Path, encoding: str | None) -> tuple[str, list[str]]:
     with path.open("rb") as fh:
         try:
             while chunk := fh.read(4 * 1024 * 1024):
-                decoder.decode(chunk)
+                if not (chunk.isascii() and not decoder.getstate()[0]):  # ASCII after a whole character is UTF-8
+                    decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return "cp1252", ["not valid UTF-8: read as Windows-1252 (set `encoding` in the mapping to override)"]

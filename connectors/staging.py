@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+import numpy as np
 import pyarrow as pa
 
 from connectors.readers import LINE_COL, CsvLayout, RowProblem, SourceFile, judge_row
@@ -27,6 +28,8 @@ _NOT_SPACE = re.compile(rb"\S")
 # Parquet types whose DuckDB text is the Python reader's text.
 _AS_TEXT = {"VARCHAR", "DATE", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
             "UBIGINT"}
+_CHUNK = 1 << 24  # bytes per numpy step of a byte scan
+_NL, _CR, _SPACE, _QUOTE = 10, 13, 32, 34
 STAGE_TABLES = ("stage_rows", "stage_rescued", "stage_skips", "stage_rejects", "stage_scans")
 
 
@@ -37,6 +40,16 @@ class Staged:
     rows: int
     problems: list[RowProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    padded: bool = True  # False when no cell can start or end with a space: nothing to trim
+
+
+@dataclass(frozen=True)
+class _Bytes:
+    """What a byte scan of a CSV file found."""
+
+    blank: bool  # blank lines before the end (DuckDB skips them silently: line numbers would shift)
+    quoted: bool  # a quote character anywhere
+    padded: bool  # a space next to a delimiter, a line break or a quote: some cell may need trimming
 
 
 def stage(db: MachineFile, source: SourceFile, progress: Progress | None = None) -> Staged:
@@ -83,18 +96,18 @@ def _stage_batches(db: MachineFile, source: SourceFile, progress: Progress | Non
 def _stage_duck_csv(db: MachineFile, layout: CsvLayout) -> Staged | str:
     """Stage with DuckDB's reader; a reason to read row by row instead when lines could not be exact."""
     with _utf8(layout.path, layout.encoding, db) as path:
-        blank, quoted = _scan(path)
-        if blank:
+        scan = _scan(path, layout.delimiter)
+        if scan.blank:
             return "blank lines inside the file"
         _read_csv(db, path, layout)
-    if quoted and _multiline(db, layout.width):
+    if scan.quoted and _multiline(db, layout.width):
         return "quoted values span lines"
     rejects = db.sql(
         "SELECT line, list(DISTINCT error_type), any_value(csv_line) FROM stage_rejects GROUP BY line ORDER BY line"
     )
     if any(set(kinds) - set(_SHAPE_ERRORS) for _, kinds, _ in rejects):
         return "rows DuckDB could not parse: " + ", ".join(sorted({k for _, kinds, _ in rejects for k in kinds}))
-    staged = Staged(db.sql("SELECT count(*) FROM stage_rows")[0][0])
+    staged = Staged(db.sql("SELECT count(*) FROM stage_rows")[0][0], padded=scan.padded)
     rescued = _judge_rejects(rejects, layout, staged)
     _line_view(db, [line for line, _, _ in rejects], rescued, layout.width)
     return staged
@@ -193,18 +206,48 @@ def _create(db: MachineFile, name: str, columns: dict[str, Sequence[Any]]) -> No
         db.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM _rows")
 
 
-def _scan(path: Path) -> tuple[bool, bool]:
-    """(blank lines before the end, any quote character) — cheap byte searches, no decoding."""
+def _scan(path: Path, delimiter: str) -> _Bytes:
+    """Blank lines, quotes and padded cells, by byte searches (no decoding)."""
     if path.stat().st_size == 0:
-        return False, False
+        return _Bytes(False, False, False)
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        blank = any(_blank_inside(mm, pattern) for pattern in (b"\n\n", b"\n\r\n"))
-        return blank, mm.find(b'"') >= 0
+        data = np.frombuffer(mm, dtype=np.uint8)
+        try:
+            at = _first_blank(data)
+            padded = mm.find(b" ") >= 0 and _padded(data, delimiter)
+        finally:
+            del data  # the mmap cannot close while numpy holds its buffer
+        blank = at >= 0 and _NOT_SPACE.search(mm, at) is not None  # blank lines only at the end shift no row
+        return _Bytes(blank, mm.find(b'"') >= 0, padded)
 
 
-def _blank_inside(mm: mmap.mmap, pattern: bytes) -> bool:
-    at = mm.find(pattern)
-    return at >= 0 and _NOT_SPACE.search(mm, at) is not None  # blank lines only at the end shift no row
+def _first_blank(data: np.ndarray) -> int:
+    """Where the first blank line ends ("\\n\\n" or "\\n\\r\\n"), -1 if there is none."""
+    last = -3  # the line break before this chunk's first
+    for i in range(0, len(data), _CHUNK):
+        breaks = np.flatnonzero(data[i : i + _CHUNK] == _NL) + i
+        if not breaks.size:
+            continue
+        gaps = np.diff(breaks, prepend=last)
+        blank = np.flatnonzero((gaps == 1) | ((gaps == 2) & (data[breaks - 1] == _CR)))
+        if blank.size:
+            return int(breaks[blank[0]])
+        last = int(breaks[-1])
+    return -1
+
+
+def _padded(data: np.ndarray, delimiter: str) -> bool:
+    """Whether a space stands where a cell starts or ends (after a delimiter, line break or quote; before one)."""
+    delim = delimiter.encode()
+    if len(delim) != 1 or data[0] == _SPACE or data[-1] == _SPACE:
+        return True
+    before, after = [delim[0], _NL, _QUOTE], [delim[0], _NL, _CR, _QUOTE]
+    for i in range(0, len(data), _CHUNK):
+        chunk = data[max(i - 1, 0) : i + _CHUNK + 1]  # a byte either side: spaces at the seams see their neighbours
+        spaces = np.flatnonzero(chunk[1:-1] == _SPACE) + 1
+        if np.isin(chunk[spaces - 1], before).any() or np.isin(chunk[spaces + 1], after).any():
+            return True
+    return False
 
 
 def _spill_dir(db: MachineFile) -> Path | None:

@@ -52,8 +52,10 @@ def trimmed_sql(col: str) -> str:
 def cleaned_sql(trimmed: str, na: tuple[str, ...]) -> str:
     """An already trimmed text, NULL when empty or a no-value marker."""
     # An OR chain: DuckDB plans a long IN list as a join, twice as slow here.
-    markers = " OR ".join(f"{trimmed} = {lit(v)}" for v in dict.fromkeys(("", *na)))
-    return f"CASE WHEN {markers} THEN NULL ELSE {trimmed} END"
+    values = dict.fromkeys(("", *na))
+    markers = " OR ".join(f"{trimmed} = {lit(v)}" for v in values)
+    longest = max(len(v.encode()) for v in values)  # a longer text is no marker: most cells skip the chain
+    return f"CASE WHEN strlen({trimmed}) > {longest} THEN {trimmed} WHEN {markers} THEN NULL ELSE {trimmed} END"
 
 
 def source_positions(fm: FileMapping, index: dict[str, int]) -> list[int]:
@@ -101,7 +103,7 @@ def number_sql(raw: str) -> str:
     return f"coalesce({plain}, {spaced}, CASE WHEN regexp_matches({raw}, {lit(DECIMAL_COMMA)}) THEN {comma} END)"
 
 
-def _typed(spec: FieldSpec, raw: str, date_format: str | None) -> str:
+def _typed(spec: FieldSpec, raw: str, date_format: str | None, trimmed: bool) -> str:
     if spec.type == "text":
         return f"lower({raw})" if spec.lower else raw
     if spec.type == "float":
@@ -119,7 +121,7 @@ def _typed(spec: FieldSpec, raw: str, date_format: str | None) -> str:
             f"list_filter(list_transform(regexp_split_to_array({raw}, '[;,]'), lambda s: trim(s)), "
             f"lambda s: s <> '')"
         )
-    stamp = timestamp_sql(raw, date_format)
+    stamp = timestamp_sql(raw, date_format, trimmed)
     return f"CAST({stamp} AS DATE)" if spec.type == "date" else stamp
 
 
@@ -150,7 +152,10 @@ def field_sql(fm: FileMapping, spec: FieldSpec, index: dict[str, int]) -> FieldS
             f"{lit(spec.name + ': ')} || {quoted_sql(text)} || {lit(f' is not one of {allowed}{where}')} END"
         )
     problem = f"nullif(concat_ws('; ', {', '.join(checks)}), '')" if checks else None
-    return FieldSql(spec.name, raw, _typed(spec, text, fm.date_format), problem, spec.need is Need.EXPECTED, origin)
+    # A column's or template's text is trimmed already (see cleaned_sql's callers); a constant or mapped value is
+    # as the mapping writes it.
+    typed = _typed(spec, text, fm.date_format, origin != "constant" and not fm.value_maps.get(spec.name))
+    return FieldSql(spec.name, raw, typed, problem, spec.need is Need.EXPECTED, origin)
 
 
 def derived_id_sql(spec: EntitySpec, fields: dict[str, FieldSql]) -> str:

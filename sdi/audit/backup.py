@@ -42,10 +42,12 @@ def _quiet(_message: str) -> None:
 
 
 def table_counts(db: MachineFile) -> dict[str, int]:
-    """Rows in every table of the machine file, by table name (schema-qualified outside `main`)."""
+    """Rows in every table and view of the machine file (`telemetry` is a view since schema 4, so a backup made
+    before it is still checked by that name), by name (schema-qualified outside `main`)."""
     names = db.sql(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT temporary "
-        "AND database_name = current_database() ORDER BY schema_name, table_name"
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT temporary AND database_name = current_database() "
+        "UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary "
+        "AND database_name = current_database() ORDER BY 1, 2"
     )
     out = {}
     for schema, table in names:

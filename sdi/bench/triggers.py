@@ -12,7 +12,8 @@ import pandas as pd
 
 from connectors.ingest import ingest
 from sdi.demo.run import generate_demo_files
-from sdi.store import MachineFile
+from sdi.models import ENTITIES
+from sdi.store import MachineFile, stored_table
 from sdi.progress import Progress
 from sdi.triggers.engine import detect
 from sdi.triggers.rules import RulesFile, load_rules
@@ -52,7 +53,7 @@ def _bulk_import(db: MachineFile, folder: Path, mapping: Path, progress: Progres
     serial, stamp = tele["columns"]["serial"], tele["columns"]["timestamp"]
     progress("loading telemetry with DuckDB read_csv + UNPIVOT")
     db.execute(
-        f"INSERT INTO telemetry (serial, timestamp, metric, value, source_file, source_line) "
+        f"INSERT INTO {stored_table(ENTITIES['telemetry'])} (serial, timestamp, metric, value, source_file, source_line) "
         f"SELECT {serial}, CAST({stamp} AS TIMESTAMP), metric, value, '{tele['path']}', NULL FROM "
         f"(UNPIVOT (SELECT * FROM read_csv('{folder / tele['path']}', header = true)) ON {', '.join(cols)} "
         f"INTO NAME metric VALUE value) WHERE value IS NOT NULL"

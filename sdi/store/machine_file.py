@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from sdi.errors import SdiError
 from sdi.models import ENTITIES, ENTITY_ORDER, EntitySpec
 from sdi.store import duck
-from sdi.store.entities import PROVENANCE, stored_columns
+from sdi.store.entities import PROVENANCE, stored_columns, stored_table
 from sdi.store.migrations import SCHEMA_VERSION, current_version, migrate
 
 if TYPE_CHECKING:
@@ -214,11 +214,10 @@ class MachineFile:
         """Merge a staged relation (entity columns + provenance) into the entity table by natural key."""
         cols = [name for name, _ in stored_columns(spec)]
         col_list = ", ".join(cols)
-        table = spec.table
+        table = stored_table(spec)
+        if self.scalar(f"SELECT count(*) FROM {table}") == 0:  # DuckDB answers an INSERT with its row count
+            return UpsertCounts(self.scalar(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged}"), 0, 0)
         total = self.scalar(f"SELECT count(*) FROM {staged}")
-        if self.scalar(f"SELECT count(*) FROM {table}") == 0:
-            self.execute(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged}")
-            return UpsertCounts(total, 0, 0)
         on = " AND ".join(f"t.{k} = n.{k}" for k in spec.key)
         payload = [name for name, _ in stored_columns(spec) if name not in spec.key and name not in dict(PROVENANCE)]
         differs = " OR ".join(f"t.{c} IS DISTINCT FROM n.{c}" for c in payload) or "FALSE"

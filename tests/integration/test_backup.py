@@ -30,7 +30,8 @@ def sdi(args: list[str], home: Path, env: dict[str, str]) -> subprocess.Complete
 def table_fingerprints(db_path: Path) -> dict[str, tuple[int, str]]:
     """Row count and an order-independent content hash of every table."""
     with MachineFile(db_path) as db:
-        names = [r[0] for r in db.sql("SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY 1")]
+        names = [r[0] for r in db.sql("SELECT table_name FROM duckdb_tables() WHERE NOT temporary UNION ALL "
+                                      "SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary ORDER BY 1")]
         return {n: tuple(db.sql(f'SELECT count(*), coalesce(sum(hash(t)), 0)::VARCHAR FROM "{n}" t')[0]) for n in names}
 
 

@@ -10,11 +10,16 @@ import pytest
 from sdi.errors import SdiError
 from sdi.store import SCHEMA_VERSION, MachineFile
 from sdi.store.duck import connect
-from sdi.store.migrations import MIGRATIONS
+from sdi.store import machine_file
+from sdi.store.entities import ROWS_TABLES
+from sdi.store.migrations import MIGRATIONS, migrate
 
 FROZEN = Path(__file__).resolve().parents[1] / "fixtures" / "schema_v0.sql"
 ROWS = 3
 TABLES_SQL = "SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY 1"
+# Tables and views: since m004 `telemetry` is a view over `telemetry_rows` that adds source_id.
+RELATIONS_SQL = ("SELECT table_name, sql FROM duckdb_tables() WHERE NOT temporary AND table_name <> 'schema_version' "
+                 "UNION ALL SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND NOT temporary ORDER BY 1")
 
 
 def _literal(data_type: str, table: str, column: str, i: int) -> str:
@@ -46,11 +51,11 @@ def _fill(con: Any) -> None:
 
 
 def _snapshot(db: MachineFile) -> dict[str, Any]:
-    """Every table's rows (sorted), its DDL, and every sequence's position."""
-    tables = [t for (t,) in db.sql(TABLES_SQL) if t != "schema_version"]
+    """Every table's and view's rows (sorted), its DDL, and every sequence's position."""
+    relations = db.sql(RELATIONS_SQL)
     return {
-        "rows": {t: db.sql(f"SELECT * FROM {t} ORDER BY ALL") for t in tables},
-        "ddl": db.sql("SELECT table_name, sql FROM duckdb_tables() WHERE NOT temporary AND table_name <> 'schema_version' ORDER BY 1"),
+        "rows": {t: db.sql(f"SELECT * FROM {t} ORDER BY ALL") for t, _ in relations},
+        "ddl": relations,
         "sequences": db.sql("SELECT sequence_name, last_value FROM duckdb_sequences() ORDER BY 1"),
     }
 
@@ -69,7 +74,7 @@ def old_file(tmp_path: Path) -> Path:
 
 def test_frozen_schema_covers_every_table(old_file: Path) -> None:
     with MachineFile(old_file) as db:
-        tables = {t for (t,) in db.sql(TABLES_SQL)}
+        tables = {t for t, _ in db.sql(RELATIONS_SQL)} | {"schema_version"}
     assert {"machines", "telemetry", "imports", "meta", "rejections", "users", "user_serials", "leads", "outcomes",
             "opportunities", "conversations", "trigger_runs", "schema_version"} <= tables
 
@@ -86,8 +91,10 @@ def test_old_file_migrates_and_keeps_every_row(old_file: Path) -> None:
         after = _snapshot(db)
         assert db.scalar("SELECT nextval('lead_seq')") == ROWS + 1  # sequences continue where they were
     assert [v[:2] for v in versions] == [(m.version, m.name) for m in MIGRATIONS] and versions[-1][0] == SCHEMA_VERSION
-    assert {t: after["rows"][t] for t in before_rows} == before_rows  # count and content per table
-    assert not any(rows for t, rows in after["rows"].items() if t not in before_rows)  # later migrations' tables start empty
+    assert {t: after["rows"][t] for t in before_rows} == before_rows  # count and content per table (or its view)
+    moved = set(ROWS_TABLES.values())  # the rows behind such a view: the old table's, without source_id
+    assert after["rows"]["telemetry_rows"] == [row[:-1] for row in before_rows["telemetry"]]
+    assert not any(rows for t, rows in after["rows"].items() if t not in before_rows.keys() | moved)  # later migrations' tables start empty
 
     with MachineFile(old_file) as db:  # a second open is a no-op
         assert db.sql("SELECT version, name, applied_at FROM schema_version ORDER BY version") == versions
@@ -114,3 +121,33 @@ def test_file_from_a_newer_sdi_is_refused(old_file: Path) -> None:
     con = connect(old_file, {})  # refused, not changed: the file is free again and its rows are there
     assert con.execute("SELECT count(*) FROM leads").fetchone() == (ROWS,)
     con.close()
+
+
+@pytest.fixture()
+def v3_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A machine file as SDI with schema version 3 left it (telemetry's source_id a generated column), with readings."""
+    path = tmp_path / "v3" / "machine-file.duckdb"
+    with monkeypatch.context() as patch:
+        patch.setattr(machine_file, "migrate", lambda db: migrate(db, MIGRATIONS[:3]))
+        with MachineFile(path) as db:
+            assert db.schema_version() == 3
+            db.execute("INSERT INTO telemetry (serial, timestamp, metric, value, source_file, source_line) SELECT "
+                       "'M' || (i % 7), TIMESTAMP '2024-01-01 06:30:00' + to_hours(i), ['vibration', 'temperature'][i % 2 + 1], "
+                       "i / 4, 'tel.csv', i + 2 FROM range(500) r(i)")
+    return path
+
+
+def test_v3_telemetry_keeps_its_rows_and_source_ids(v3_file: Path, tmp_path: Path) -> None:
+    con = connect(v3_file, {})
+    before = con.execute("SELECT * FROM telemetry ORDER BY ALL").fetchall()
+    con.close()
+    assert len(before) == 500 and before[0][-1].startswith("telemetry:M0/")
+
+    with MachineFile(v3_file) as db:
+        assert db.schema_version() == SCHEMA_VERSION
+        assert db.sql("SELECT * FROM telemetry ORDER BY ALL") == before  # same columns, rows and source ids
+        assert db.scalar("SELECT count(*) FROM telemetry WHERE source_id = 'telemetry:M3/temperature@2024-01-01T09:30:00'") == 1
+        assert "source_id" not in [c for (c,) in db.sql("SELECT column_name FROM duckdb_columns() WHERE table_name = 'telemetry_rows'")]
+        upgraded = _snapshot(db)
+    with MachineFile(tmp_path / "fresh" / "machine-file.duckdb") as db:
+        assert _snapshot(db)["ddl"] == upgraded["ddl"]  # a new file gets exactly the upgraded schema

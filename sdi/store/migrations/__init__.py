@@ -2,7 +2,8 @@
 
 Add a change as the next file `mNNN_<name>.py` with NAME and `apply(db)`, list it in MIGRATIONS, and never edit a
 released one. m001 builds the entity tables from sdi.models, so a later migration that adds an entity column must
-be idempotent (`ALTER TABLE ... ADD COLUMN IF NOT EXISTS`): on a fresh file m001 already created it.
+be idempotent (`ALTER TABLE ... ADD COLUMN IF NOT EXISTS`): on a fresh file m001 already created it. Telemetry's
+rows live in `telemetry_rows` since m004 (see sdi.store.entities.stored_table).
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sdi.errors import SdiError
-from sdi.store.migrations import m001_initial, m002_webhooks, m003_import_runs
+from sdi.store.migrations import m001_initial, m002_webhooks, m003_import_runs, m004_telemetry_view
 from sdi.store.migrations.base import Db, Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, m001_initial.NAME, m001_initial.apply),
     Migration(2, m002_webhooks.NAME, m002_webhooks.apply),
     Migration(3, m003_import_runs.NAME, m003_import_runs.apply),
+    Migration(4, m004_telemetry_view.NAME, m004_telemetry_view.apply),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
