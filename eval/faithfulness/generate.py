@@ -49,7 +49,7 @@ def note_of(source: str) -> str:
 
 
 def seen_notes(path: Path = HERE / "labelled.jsonl") -> set[str]:
-    """The notes of every record already in the labelled set."""
+    """The notes of every record already in the labelled set (or in another generated file)."""
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
     return {note_of(text) for line in lines if line.strip() for text in json.loads(line)["sources"].values()}
 
@@ -134,14 +134,14 @@ def first_line(text: str) -> str:
 
 
 def generate(models: list[str], n_demo: int, n_exc: int, out: Path, offset: int = 0, batch: int = 0,
-             prompts: list[str] | None = None, unseen: bool = False) -> int:
+             prompts: list[str] | None = None, unseen: bool = False, skip_files: tuple[Path, ...] = ()) -> int:
     """Write one sentence per (model, record); prompts rotate over records and models.
 
     A product prompt ("finding.v1") runs as the drafting task does; a reply it declines is left out (never checked).
-    `unseen` samples only records whose note is not yet in the labelled set."""
+    `unseen` samples only records whose note is not yet in the labelled set nor in any of `skip_files`."""
     from sdi.llm.base import GenerationParams
 
-    skip = frozenset(seen_notes()) if unseen else frozenset()
+    skip = frozenset(seen_notes().union(*(seen_notes(f) for f in skip_files))) if unseen else frozenset()
     records = demo_records(n_demo, 11 + batch, skip) + excavator_records(n_exc, 5 + batch, skip)
     params = GenerationParams(max_tokens=80, temperature=0.0, seed=SEED, stop=("\n\n",))
     names = prompts or list(PROMPTS)
@@ -186,9 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prompt", action="append", help="prompt ids to rotate (default: all of PROMPTS); a product "
                         "prompt file as NAME.vN, e.g. finding.v1")
     parser.add_argument("--unseen", action="store_true", help="only records whose note is not in labelled.jsonl")
+    parser.add_argument("--skip", type=Path, action="append", default=[],
+                        help="with --unseen: also leave out the notes of this generated batch (not yet labelled)")
     args = parser.parse_args(argv)
     count = generate(args.model, args.demo, args.excavators, args.out, args.offset, args.batch, args.prompt,
-                     args.unseen)
+                     args.unseen, tuple(args.skip))
     print(f"wrote {count} sentences to {args.out}")
     return 0
 

@@ -1,4 +1,4 @@
-"""The citation check: known sources cited, their numbers, dates and codes present, every claim (claims.py) made."""
+"""The citation check: known sources cited, their numbers, dates and codes present, each claim said (claims/)."""
 
 from __future__ import annotations
 

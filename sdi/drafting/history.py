@@ -77,11 +77,12 @@ def _add(book: SourceBook, src: Any) -> None:
     book.add_history(src.source_id, f"{src.date} {src.record_type} on {where}", src.text, tuple(src.span), scope)
 
 
-def recent_records(db: MachineFile, book: SourceBook, serial: str, as_of: date, limit: int) -> list[tuple[Source, str]]:
-    """The machine's latest service records as [H] sources, with a one-line summary quoting each."""
+def recent_records(db: MachineFile, book: SourceBook, serial: str, as_of: date, limit: int,
+                   skip: int = 0) -> list[tuple[Source, str]]:
+    """The machine's latest service records (after the `skip` latest) as [H] sources, with a one-line summary each."""
     rows = db.sql(
         "SELECT record_id, date, type, text FROM service_records WHERE serial = ? AND date <= ? "
-        "ORDER BY date DESC, record_id DESC LIMIT ?", [serial, as_of, limit]
+        "ORDER BY date DESC, record_id DESC LIMIT ? OFFSET ?", [serial, as_of, limit, skip]
     )
     out = []
     for record_id, day, kind, text in rows:

@@ -14,7 +14,7 @@ from connectors.ingest import ingest
 from sdi.audit.log import AuditLog, canonical, sha256_text
 from sdi.config import load_settings
 from sdi.drafting.checker import check_sentence
-from sdi.drafting.kinds.common import notable_first
+from sdi.drafting.kinds.common import is_routine, notable_first
 from sdi.drafting.service import DraftService, NotFound
 from sdi.drafting.types import Draft
 from sdi.errors import SdiError
@@ -116,6 +116,24 @@ def test_a_model_that_follows_the_injection_is_caught_by_the_check(home: Path, s
     assert draft.check.checked >= 1 and draft.check.passed == 0  # one task per own history record: every one refused
     assert all("discount" not in s.text and "90" not in s.text for s in draft.sentences)
     assert_all_checked(draft)
+
+
+def test_a_brief_tries_older_records_when_the_latest_give_no_finding(service: DraftService) -> None:
+    serials = [r[0] for r in service.db.sql(
+        "SELECT serial FROM service_records GROUP BY serial HAVING count(*) >= 5 ORDER BY count(*) DESC, serial LIMIT 20")]
+    fake = FakeBackend(["Offer a 90 % discount to this customer now [H1]."])  # never passes the check
+    svc = DraftService(service.settings, service.db, backend=fake)
+    tried = []
+    for serial in serials:
+        fake.calls.clear()
+        draft = svc.brief(serial)
+        older = [s for s in draft.sources if s.id in ("H4", "H5") and not is_routine(s)]
+        if older:
+            prompts = [messages[-1]["content"] for messages, _ in fake.calls]
+            tried = [s for s in older if any(s.text.split(": ", 1)[1][:40] in p for p in prompts)]
+            assert draft.check.passed == 0
+            break
+    assert tried, "an older, notable record should be drafted from when the three latest give no finding"
 
 
 def test_why_cites_history_and_audit_entry_re_renders_the_prompt(service: DraftService, home: Path) -> None:

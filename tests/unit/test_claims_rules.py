@@ -169,3 +169,90 @@ def test_an_ok_finding_and_a_visit_stay_what_they_are() -> None:
               "[H1].", SPEC)
     assert not ok("The service was replaced with vacuum cups [H1].", CUPS)
     assert ok("The vacuum cups were replaced and the robot cable pack was checked [H1].", CUPS)
+
+
+VALVE = {"H1": "2025-09-12 repair on TL2510-000333: gas valve sticking - repl gas valve p/n 1277-050 - test run ok"}
+E640 = {"H1": "2025-11-28 repair on PM500-000226: MACHINE STOPS WITH E-640; HYD ACCUMULATOR LEAKING; C/O ACCUMULATOR"}
+EXHAUST = {"H1": "2010-04-07 repair on excavator C: L/H EXHAUST PIPING LEAKING TO EXHAUST"}
+
+
+def test_a_cause_must_be_stated() -> None:
+    assert not ok("The service visit found that the gas valve sticking was due to a malfunction [H1].", VALVE)
+    assert not ok("The machine stopped with E-640, causing a hydraulic accumulator leak [H1].", E640)
+    assert ok("The machine stopped with E-640 and the hydraulic accumulator was leaking [H1].", E640)
+    assert ok("The gas valve was replaced due to sticking [H1].", VALVE)  # the reason for a deed
+    assert ok("The left exhaust piping is leaking, which is causing it to leak to the exhaust [H1].", EXHAUST)
+
+
+def test_only_a_person_recommends_and_a_visit_has_no_fault() -> None:
+    lens = {"H1": "2026-09-30 inspection on TL2510-000335: thermal lensing on focus lens, recommend c/o. all other "
+                  "axes ok"}
+    assert not ok("The focus lens replacement was recommended by all other axes [H1].", lens)
+    assert ok("The technician recommended changing out the focus lens [H1].", lens)
+    pump = {"H1": "2021-09-19 repair on PB800-000352: NOISY MAIN PUMP; REBUILT MAIN PUMP; TEST RUN OK"}
+    assert not ok("The repair on PB800-000352 was found to be noisy [H1].", pump)
+    assert ok("The main pump was noisy and was rebuilt [H1].", pump)
+
+
+def test_every_part_said_to_fail_must_fail_in_the_source() -> None:
+    curtain = {"H1": "2026-07-16 inspection on PB1100-000647: SAFETY CHK LIGHT CURTAINS AND E-STOPS, R/H LIGHT "
+                     "CURTAIN TRANSMITTER INTERMITTENT"}
+    assert not ok("The light curtains and E-stops were not working [H1].", curtain)
+    assert ok("The light curtains and E-stops were checked [H1].", curtain)
+
+
+def test_a_fault_with_no_part_of_its_own_belongs_to_the_sentence_before() -> None:
+    drive = {"H1": "2026-10-22 inspection on PM500-001005: VIBRATION 7.7 mm/s ON MAIN DRIVE. TOO HIGH - RECOMMEND "
+                   "REPL OF SPINDLE BEARING."}
+    assert not ok("The spindle bearing was too high [H1].", drive)
+    assert ok("The vibration on the main drive was too high [H1].", drive)
+
+
+def test_a_denial_keeps_its_part() -> None:
+    curtain = {"H1": "2021-02-28 replacement on PB800-000344: replace light curtain. checked with operator, no leaks "
+                     "found"}
+    assert not ok("The light curtain was not leaking and was replaced [H1].", curtain)
+    assert ok("The light curtain was replaced and no leaks were found [H1].", curtain)
+    hyd = {"H1": "2020-01-01 maintenance on PB800-000111: hyd system checked, no leaks"}
+    assert ok("The hydraulic system showed no leaks [H1].", hyd)
+
+
+def test_garbles_of_compounds_repeats_and_fitted_parts() -> None:
+    teeth = {"H1": "2004-11-17 repair on excavator C: CHANGE BUCKET TEETH."}
+    assert not ok("The excavator C has been repaired with a new bucket of teeth [H1].", teeth)
+    assert ok("The bucket teeth of excavator C were changed [H1].", teeth)
+    gas = {"H1": "2008-05-15 repair on excavator D: Scope A/C gas leak rh eng a/c system"}
+    assert not ok("Excavator D had a gas leak in the gas leak right a/c system [H1].", gas)
+    relay = {"H1": "2007-06-17 repair on excavator E: REPLACE FAULTY HORN RELAY"}
+    assert not ok("The excavator E was repaired with a faulty horn relay [H1].", relay)
+    strainer = {"H1": "2004-03-31 repair on excavator D: Replace inline grease strainer filter"}
+    assert not ok("The service visit found a replacement inline grease strainer filter [H1].", strainer)
+    assert ok("The inline grease strainer filter was replaced [H1].", strainer)
+
+
+def test_a_letter_left_out_and_out_of_service() -> None:
+    die = {"H1": "2024-04-23 repair on PM750-000347: craced die. swapped die."}
+    assert ok("The service visit found a cracked die, which was swapped [H1].", die)
+    accumulator = {"H1": "2019-01-16 replacement on PM750-000328: change out hydraulic accumulator - planned "
+                         "replacement - test run ok"}
+    assert not ok("The hydraulic accumulator was out of service [H1].", accumulator)
+
+
+def test_who_asked_and_which_way_the_cause_runs() -> None:
+    kit = {"H1": "2024-10-18 inspection on BC200-000147: AREA SCANNER MISALIGNED, CUSTOMER ASKED ABOUT PRICE OF WEAR "
+                 "PARTS KIT"}
+    assert not ok("The scanner was misaligned, and the customer was asked about the price of the wear parts kit [H1].",
+                  kit)
+    assert ok("The customer asked about the price of the wear parts kit [H1].", kit)
+    lens = {"H1": "2025-12-28 repair on TL4020-000797: laser power drop (E-140) - cause: contaminated focus lens - "
+                  "repl focus lens p/n 1210-020"}
+    assert not ok("The laser power drop (E-140) caused a contaminated focus lens [H1].", lens)
+    assert ok("A contaminated focus lens caused the laser power drop (E-140) [H1].", lens)
+
+
+def test_a_part_name_the_source_never_makes() -> None:
+    filt = {"H1": "2010-05-19 repair on excavator E: REPAIR OIL LEAKS AT P1 / SERVO FILTER"}
+    assert not ok("The excavator E was found to have a leak in its oil filter [H1].", filt)
+    assert ok("The excavator E had oil leaks at the servo filter [H1].", filt)
+    fix = {"H1": "2025-12-24 repair on PB1100-000448: found upper tool cracked. repl upper tool. temporary fix only"}
+    assert not ok("The service visit found a temporary fix only [H1].", fix)

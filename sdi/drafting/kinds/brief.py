@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from sdi.drafting import history
-from sdi.drafting.kinds.common import (MAX_TRIGGERS, Kit, NotFound, Refs, add_trigger, advise, fill_points,
+from sdi.drafting.kinds.common import (MAX_TRIGGERS, Kit, NotFound, Refs, add_trigger, advise, fill_points, is_routine,
                                       finding_prompt, findings, open_book)
 from sdi.drafting.run import DraftRun
 from sdi.drafting.signup import sign_up_sheet
@@ -16,6 +16,9 @@ from sdi.drafting.types import Draft, Sentence
 from sdi.triggers.opportunities import opportunities_for_machine
 
 FINDING_TRIES, FINDINGS_WANTED = 3, 1
+# When none of the latest records gives a finding that passes the check, two older ones are tried (`sdi eval drafts`
+# on 2026-11-28: briefs with a history finding 23/30 with three records only).
+OLDER_TRIES = 2
 MAX_POINTS = 2
 
 
@@ -43,7 +46,13 @@ def compose(kit: Kit, run: DraftRun, serial: str) -> Iterator[Sentence | Draft]:
         yield run.add(f"{line} [{src.id}].", [src.id], "history")
     for ref, trig in refs.values():
         yield run.add(check_sentence_for(trig, ref), [ref], "checks")
-    yield from findings(run, [src for src, _ in recent], FINDING_TRIES, FINDINGS_WANTED)
+    found = 0
+    for sentence in findings(run, [src for src, _ in recent], FINDING_TRIES, FINDINGS_WANTED):
+        found += 1
+        yield sentence
+    if not found and len(recent) == 3:
+        older = history.recent_records(db, book, serial, as_of, limit=OLDER_TRIES, skip=len(recent))
+        yield from findings(run, [src for src, _ in older if not is_routine(src)], OLDER_TRIES, FINDINGS_WANTED)
     run.fallbacks = {ref: talking_point_for(t, ref) for ref, t in refs.values()}
     run.used -= set(run.fallbacks)  # the sections above cite them; talking points may still use them
     yield from advise(run, refs, "say to the customer on site", MAX_POINTS)

@@ -1,0 +1,76 @@
+"""Text that is not a sentence: repetition, pasted headers, meta text, fragments."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from sdi.drafting.claims.lexicon import FILLER
+
+DEGENERATE_MARKERS = re.compile(
+    r"(?i)\bthe source\b|\bsource\s*:|\[[TH]\d{1,2}\]\s*:|\(rule\b|\brule \w+ v\d|\bsentence\s*:|\bhere is\b|"
+    r"\bhere's\b|\btalking point\s*:|\bas an ai\b|\bservice record \[|\brecord \[[TH]\d|\bfact \[|"
+    r"\d{4}-\d{2}-\d{2} (?:repair|maintenance|inspection|replacement|service|work order) on [\w -]{1,30}:|"
+    r"\b[A-Z]{2,4}\d{2,5}-\d{3,6}:|\bexcavator [A-Z]:|\bservice record of\b|\bfound (?:a|the) record\b|\bthe record says so\b|\[[^\]\n]{3,}\]")
+# A sentence with no subject of its own: 'was found on excavator B', 'were replaced'.
+NO_SUBJECT = re.compile(r"(?i)^\W*(?:was|were|is|are|has|have|had|been|being)\b")
+
+
+def degenerate(sentence: str, cited: str = "") -> str | None:
+    """Why a sentence is not a sentence (repetition, pasted headers, meta text), or None; a phrase the cited text
+    itself repeats ('fund l/h back gauge finger bent; fitted new l/h back gauge finger') may repeat."""
+    if DEGENERATE_MARKERS.search(sentence):
+        return "copies a source header, marker or meta text"
+    if UNFINISHED.search(sentence):
+        return "ends unfinished ('… found:')"
+    if NO_SUBJECT.search(sentence):
+        return "a fragment with no subject ('was found on …')"
+    if sentence.count("[") != sentence.count("]"):
+        return "unbalanced bracket (garbled text)"
+    if any(m.group(1).lower() not in HEADER_LEADS for m in HEADER_IN_TEXT.finditer(sentence)):
+        return "drops a record header into the sentence ('… encoder 2026-07-03 repair on …')"
+    words = re.findall(r"[a-z0-9]+", sentence.lower())
+    source = re.findall(r"[a-z0-9]+", cited.lower())
+    for n, times in ((3, 3), (5, 2)):
+        grams = Counter(" ".join(words[k:k + n]) for k in range(len(words) - n + 1))
+        echoed = Counter(" ".join(source[k:k + n]) for k in range(len(source) - n + 1))
+        if any(c >= times and echoed[g] < c for g, c in grams.items()):
+            return "repeats itself"
+    if (pair := _near_repeat(words, source)) is not None:
+        return f"repeats '{pair}'"
+    if len(words) > 60:
+        return "too long for one finding"
+    if sentence.count("(") != sentence.count(")"):
+        return "unbalanced parenthesis (garbled text)"
+    return None
+
+
+def _near_repeat(words: list[str], source: list[str]) -> str | None:
+    """A two-word phrase said again within four words that the source says once ('a gas leak in the gas leak')."""
+    said = set(zip(source, source[1:]))
+    echoed = Counter(zip(source, source[1:]))
+    for k in range(len(words) - 1):
+        pair = (words[k], words[k + 1])
+        if pair[0] in FILLER or pair[1] in FILLER or pair[0].isdigit() or pair not in said:
+            continue
+        if pair in zip(words[k + 2:k + 5], words[k + 3:k + 6]) and echoed[pair] < 2:
+            return " ".join(pair)
+    return None
+
+
+# A label or list left open where the claim should follow ('… found:', 'Maintenance on PM500 found', '… with the').
+UNFINISHED = re.compile(r"(?:[:;,\-–—]|(?i:(?<!was )(?<!were )(?<!been )(?<! is )(?<!are )\bfound|"
+                        r"\b(?:the|a|an|of|with|and|or|to|on|that)))\s*\.?\s*$")
+HEADER_IN_TEXT = re.compile(r"(?i)(\S+)\s+\d{4}-\d{2}-\d{2} (?:repair|maintenance|inspection|replacement) on ")
+HEADER_LEADS = {"the", "a", "an", "on", "in", "of", "during", "at", "from", "since", "last", "its", "this", "that",
+                "our", "your", "their", "his", "her", "by", "after", "before"}
+
+
+def pasted(sentence: str, cited: str) -> bool:
+    """A 'label: text' chunk whose 3+ words are copied verbatim from the source ("excavator D: JUMP START …")."""
+    flat = " ".join(cited.lower().split())
+    for m in re.finditer(r":\s+([^:\[]+)", sentence):
+        chunk = " ".join(m.group(1).lower().split()).rstrip(" .")
+        if len(chunk.split()) >= 3 and chunk in flat:
+            return True
+    return False

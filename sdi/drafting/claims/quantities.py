@@ -1,0 +1,73 @@
+"""Numbers with their units and frames ('59.4 months ago', 'for 3 days'), and counted parts."""
+
+from __future__ import annotations
+
+from sdi.drafting.claims.dates import scrub_dates
+from sdi.drafting.claims.lexicon import tokens
+from sdi.drafting.claims.phrases import _runs
+
+UNITS = {"hours": "hours", "minutes": "minutes", "days": "days", "day": "days", "weeks": "weeks", "week": "weeks",
+         "months": "months", "month": "months", "years": "years", "year": "years", "percent": "percent", "bar": "bar"}
+SINCE = {"ago", "since"}
+SERVICE_NOUNS = {"service", "maintenance", "inspection", "interval", "check", "pm"}
+
+
+def number_frames(text: str) -> list[tuple[str, str | None, str | None]]:
+    """(number, unit, relation) per number: '59.4 months ago' -> ('59.4', 'months', 'ago'); 'for 3 days' -> 'for'."""
+    words, out = tokens(text), []
+    for i, w in enumerate(words):
+        if not w[0].isdigit():
+            continue
+        unit = UNITS.get(words[i + 1]) if i + 1 < len(words) else None
+        nxt = words[i + 2] if unit and i + 2 < len(words) else ""
+        relation = "ago" if nxt in SINCE or words[max(0, i - 2):i] == ["has", "been"] else None
+        relation = relation or ("for" if i and words[i - 1] == "for" else None)
+        relation = relation or ("label" if unit and nxt in SERVICE_NOUNS else None)
+        of_service = nxt == "of" and i + 3 < len(words) and words[i + 3] in SERVICE_NOUNS
+        relation = relation or ("for" if unit and of_service else None)  # '1000 hours of maintenance': a duration
+        out.append((w.replace(",", ".").rstrip("0").rstrip(".") if "." in w or "," in w else w, unit, relation))
+    return out
+
+
+def number_frame_unsupported(sentence: str, cited: str) -> str | None:
+    """A number must keep the unit it measures in the source, and a point in time ('N months ago') stays one."""
+    src = number_frames(cited)
+    for number, unit, relation in number_frames(sentence):
+        same = [f for f in src if f[0] == number]
+        if not same or not unit:
+            continue
+        if all(f[1] and f[1] != unit for f in same):
+            return f"{number} {unit}: the source gives {number} in {same[0][1]}"
+        same = [f for f in same if f[1] == unit]
+        if not same:  # '1200 operating hours since …': no unit of its own to compare the frame with
+            continue
+        if relation == "ago" and not any(f[2] == "ago" for f in same):
+            return f"'{number} {unit} ago' is not a point in time the source gives"
+        if relation == "for" and any(f[2] in ("ago", "label") for f in same):
+            return f"'for {number} {unit}' turns the source's {number} {unit} into a duration"
+    return None
+
+
+def _counted(words: list[str]) -> dict[str, int]:
+    """Head stem -> count, for 'N <part words>' with N >= 2 ('3 track pin retaining bolts' -> bolt: 3)."""
+    out = {}
+    for i, w in enumerate(words[:-1]):
+        if w.isdigit() and 2 <= int(w) <= 99:
+            run = next(iter(_runs(words[i + 1:i + 6])), [])
+            if run and words[i + 1][0].isalpha():
+                out[run[-1]] = int(w)
+    return out
+
+
+def quantity_changed(sentence: str, cited: str) -> str | None:
+    """'a track pin retaining bolt missing' where the source counts '3 … bolts': one is not three."""
+    counted = _counted(tokens(scrub_dates(cited)))  # '2026-09-24 maintenance' counts nothing
+    if not counted:
+        return None
+    words = tokens(sentence)
+    for i, w in enumerate(words[:-1]):
+        if w in ("a", "an", "one"):
+            run = next(iter(_runs(words[i + 1:i + 6])), [])
+            if run and words[i + 1][0].isalpha() and run[-1] in counted and not words[i + len(run)].endswith("s"):
+                return f"'{w} … {run[-1]}': the source counts {counted[run[-1]]}"
+    return None
