@@ -16,7 +16,8 @@ import pytest
 
 from connectors.ingest import ingest
 from sdi.demo.generator import generate
-from sdi.store import MachineFile
+from sdi.models import ENTITIES
+from sdi.store import MachineFile, stored_table
 from sdi.triggers.backtest import ANY_RULE, Spec, alerts_on, over_dates, replay, run_backtest
 from sdi.triggers.engine import detect
 from sdi.triggers.rules import load_rules
@@ -216,7 +217,7 @@ def test_deleting_everything_after_a_date_changes_none_of_its_alerts(demo: tuple
     end = f"TIMESTAMP '{cut + timedelta(days=1)}'"
     after: dict[date, set[tuple[str, str]]] = {}
     with pytest.raises(_Undo), db.transaction():  # the deletions are rolled back for the other tests
-        for table, column in (("events", "timestamp"), ("telemetry", "timestamp"), ("service_records", "date"),
+        for table, column in (("events", "timestamp"), (stored_table(ENTITIES["telemetry"]), "timestamp"), ("service_records", "date"),
                               ("parts_orders", "date"), ("contracts", "start_date")):
             gone = db.scalar(f"SELECT count(*) FROM {table} WHERE {column} >= {end}")
             db.execute(f"DELETE FROM {table} WHERE {column} >= {end}")
