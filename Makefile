@@ -13,7 +13,7 @@ DEFAULT_MODEL := qwen2.5-coder-0.5b
 LOCK := requirements/lock.txt
 
 $(STAMP): pyproject.toml $(LOCK)
-	@echo "==> creating $(VENV) and installing SDI with its bundled models (first run compiles llama-cpp-python: ~9 min)"
+	@echo "==> creating $(VENV) and installing SDI with its bundled models (first run compiles llama-cpp-python: ~5 min)"
 	@$(PYTHON) requirements/lock.py check
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install --progress-bar on -q --upgrade pip
