@@ -188,8 +188,9 @@ def test_api_lead_status_and_outcome_write_events_and_the_server_delivers_them(r
                                            "lead.first_action", "opportunity.updated", "outcome.recorded"]
     assert events[3]["payload"]["previous"]["status"] == "open" and events[3]["payload"]["opportunity"]["status"] == "in_progress"
     assert events[6]["payload"]["outcome"]["result"] == "won"
-    delivered = [json.loads(h.body)["type"] for h in receiver.hits if h.answer == 200]
-    assert sorted(delivered) == sorted(e["type"] for e in events)  # the background deliverer sent them all
+    # At least once: an answer slower than the 0.5 s timeout (a loaded CI machine) is retried, so count each id once.
+    delivered = {h.webhook_id: json.loads(h.body)["type"] for h in receiver.hits if h.answer == 200}
+    assert sorted(delivered.values()) == sorted(e["type"] for e in events)  # the background deliverer sent them all
 
 
 def test_a_schema_version_1_file_upgrades_and_keeps_its_rows(tmp_path: Path) -> None:
