@@ -14,7 +14,8 @@ from eval.faithfulness_eval import evaluate, load
 # day's check, 0.816 / 0.932 with the rules written from dev, test and fresh, and 0.987 / 1.0 after its own misses
 # were read. Three more blind batches followed on 2026-11-28 (b8, b9, b10; LABELLING.md): measured before their own
 # misses were read they gave rejects 0.937, 0.914, 0.887 and accepts 0.925, 0.949, 0.897 — the honest figure for
-# sentences the check has not seen is about 0.89–0.94, below the 0.95 target. After them the test split measures
+# sentences the check has not seen is about 0.87–0.94, below the 0.95 target (b11, labelled blind after all those
+# rules: 0.866 / 0.861, not tuned on). After them the test split measures
 # 0.972 (208/214) / 0.918 (67/73), dev 0.959 / 0.976, fresh 0.966 / 0.875. The floors sit a little below what is
 # reached, so a change that loses ground fails; raise them as the check improves, and label a new blind batch
 # before trusting a figure.
@@ -27,7 +28,7 @@ def test_labelled_set_is_large_and_mixed() -> None:
     models = Counter(i["model"] for i in items if i["model"] != "hand")
     assert sum(models.values()) >= 200 and len(models) >= 2
     assert {i["dataset"] for i in items} == {"demo", "exc"}
-    assert all(i["label"] in ("supported", "unsupported") and i["reason"] and i["split"] in ("dev", "test", "fresh", "fresh7", "fresh8", "fresh9", "fresh10")
+    assert all(i["label"] in ("supported", "unsupported") and i["reason"] and i["split"] in ("dev", "test", "fresh", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11")
                for i in items)
     assert all(any(f"[{k}]" in i["sentence"] for k in i["sources"]) for i in items)
 
