@@ -47,11 +47,10 @@ def degenerate(sentence: str, cited: str = "") -> str | None:
 
 def _near_repeat(words: list[str], source: list[str]) -> str | None:
     """A two-word phrase said again within four words that the source says once ('a gas leak in the gas leak')."""
-    said = set(zip(source, source[1:]))
     echoed = Counter(zip(source, source[1:]))
     for k in range(len(words) - 1):
         pair = (words[k], words[k + 1])
-        if pair[0] in FILLER or pair[1] in FILLER or pair[0].isdigit() or pair not in said:
+        if pair[0] in FILLER or pair[1] in FILLER or pair[0].isdigit() or pair not in echoed:
             continue
         if pair in zip(words[k + 2:k + 5], words[k + 3:k + 6]) and echoed[pair] < 2:
             return " ".join(pair)

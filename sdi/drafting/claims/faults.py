@@ -10,7 +10,7 @@ from sdi.drafting.claims.lexicon import (
     PREPOSITIONS, SIDES, WORKING, _is_generic_fault, action_class, actor_class, normalise, state_class, stem, tokens,
 )
 from sdi.drafting.claims.phrases import (
-    _clause, _content, _first_np, _is_object_word, _names_a_part, _np_start, _runs, _term_in,
+    _clause, _clause_before, _content, _first_np, _is_object_word, _names_a_part, _np_start, _runs, _term_in,
 )
 
 
@@ -66,9 +66,8 @@ def _cause_split(text: str) -> tuple[set[str], set[str]] | None:
     words = tokens(text)
     for i, w in enumerate(words):
         if w == "cause" and i + 1 < len(words) and words[i + 1] == ":" or (w, words[i + 1:i + 2]) == ("caused", ["by"]):
-            back = list(reversed(words[:i]))
-            cut = next((k for k, x in enumerate(back) if x in ".;:" and k > 0), len(back))
-            effect = [x for x in reversed(back[:cut]) if x[0].isalnum()]
+            end = i - 1 if i and words[i - 1] in ".;:" else i  # 'X; cause: Y': the clause before that ';'
+            effect = [x for x in _clause_before(words, end, end, ".;:") if x[0].isalnum()]
             cause = _clause(words[i + 2:i + 10])
             return set(_content(effect)) - {"machine"}, set(_content(cause)) - {"machine"}
     return None
@@ -85,9 +84,8 @@ def cause_inverted(sentence: str, cited: str) -> str | None:
     for i, w in enumerate(words):
         if w in ("caused", "causing", "causes", "led", "leading", "resulted", "resulting") and \
                 words[i + 1:i + 2] != ["by"]:
-            back = list(reversed(words[max(0, i - 10):i]))
-            back = back[:next((k for k, x in enumerate(back) if x in ".;:" or x in CLAUSE_BREAKS), len(back))]
-            before = set(_content([x for x in reversed(back) if x[0].isalnum()])) - {"machine"}
+            back = _clause_before(words, i, 10, CLAUSE_BREAKS | {".", ";", ":"})
+            before = set(_content([x for x in back if x[0].isalnum()])) - {"machine"}
             after = set(_content(_clause(words[i + 1:i + 9]))) - {"machine"}
             if before & effect and not before & cause and after & cause:
                 return "turns the source's cause and effect around"
@@ -247,8 +245,7 @@ def added_cause(sentence: str, cited: str) -> str | None:
             cut = i + 1
         else:
             continue
-        back = list(reversed(words[max(0, i - 12):i]))
-        before = list(reversed(back[:next((k for k, x in enumerate(back) if x in ".;:!?"), len(back))]))
+        before = _clause_before(words, i, 12, ".;:!?")
         after = _clause(words[cut:cut + 8])
         if any(action_class(x) in DEEDS for x in before) \
                 and (pair in (("due", "to"), ("because", "of")) or w == "because"):

@@ -22,6 +22,12 @@ def _clause(window: list[str]) -> list[str]:
     return window[:cut]
 
 
+def _clause_before(words: list[str], i: int, reach: int, stops: set[str] | str) -> list[str]:
+    """The words before position i, in order, back to the nearest stop word and at most `reach` of them."""
+    back = list(reversed(words[max(0, i - reach):i]))
+    return list(reversed(back[:next((k for k, x in enumerate(back) if x in stops), len(back))]))
+
+
 def _np_start(words: list[str], i: int) -> int:
     """Where the words before position i that could name its subject begin (up to 8, no clause break or verb)."""
     start = i
