@@ -15,7 +15,7 @@ from sdi.drafting.templates import check_sentence_for, talking_point_for, trigge
 from sdi.drafting.types import Draft, Sentence
 from sdi.triggers.opportunities import opportunities_for_machine
 
-FINDING_TRIES, FINDINGS_WANTED = 3, 1
+RECENT, FINDING_TRIES, FINDINGS_WANTED = 3, 3, 1
 # When none of the latest records gives a finding that passes the check, two older ones are tried (`sdi eval drafts`
 # on 2026-11-28: briefs with a history finding 23/30 with three records only).
 OLDER_TRIES = 2
@@ -37,7 +37,7 @@ def compose(kit: Kit, run: DraftRun, serial: str) -> Iterator[Sentence | Draft]:
         for trig in opp["triggers"]:
             if len(refs) < MAX_TRIGGERS and trig["trigger_id"] not in refs:
                 refs[trig["trigger_id"]] = (add_trigger(book, trig).id, trig)
-    recent = history.recent_records(db, book, serial, as_of, limit=3)
+    recent = history.recent_records(db, book, serial, as_of, limit=RECENT)
     run.begin({"serial": serial}, finding_prompt())
     yield run.add(f"{book.items[0].text.rstrip('.')} [{t_machine}].", [t_machine], "summary")
     for ref, trig in refs.values():
@@ -46,11 +46,8 @@ def compose(kit: Kit, run: DraftRun, serial: str) -> Iterator[Sentence | Draft]:
         yield run.add(f"{line} [{src.id}].", [src.id], "history")
     for ref, trig in refs.values():
         yield run.add(check_sentence_for(trig, ref), [ref], "checks")
-    found = 0
-    for sentence in findings(run, [src for src, _ in recent], FINDING_TRIES, FINDINGS_WANTED):
-        found += 1
-        yield sentence
-    if not found and len(recent) == 3:
+    yield from findings(run, [src for src, _ in recent], FINDING_TRIES, FINDINGS_WANTED)
+    if len(recent) == RECENT and not any(s.section == "findings" for s in run.sentences):
         older = history.recent_records(db, book, serial, as_of, limit=OLDER_TRIES, skip=len(recent))
         yield from findings(run, [src for src, _ in older if not is_routine(src)], OLDER_TRIES, FINDINGS_WANTED)
     run.fallbacks = {ref: talking_point_for(t, ref) for ref, t in refs.values()}
