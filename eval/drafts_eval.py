@@ -132,11 +132,12 @@ def _latency(values: list[float]) -> dict[str, Any]:
 def summarize(runs: list[dict[str, Any]], asked: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
     """One model's figures from its timed why/brief runs and its (question, run) ask pairs."""
     out: dict[str, Any] = {"kinds": {}}
-    checked = passed = 0
+    checked = passed = cut = 0
     for kind in ("why", "brief"):
         mine = [r for r in runs if r["kind"] == kind]
         checked += sum(r["draft"]["check"]["checked"] for r in mine)
         passed += sum(r["draft"]["check"]["passed"] for r in mine)
+        cut += sum(r["draft"]["check"].get("cut", 0) for r in mine)
         out["kinds"][kind] = {
             "history_fact": _share(sum(states_history_fact(r["draft"]) for r in mine), len(mine)),
             "model_sentences": sum(len(model_sentences(r["draft"])) for r in mine),
@@ -144,7 +145,9 @@ def summarize(runs: list[dict[str, Any]], asked: list[tuple[dict[str, Any], dict
             "first_sentence_s": _latency([r["first_s"] for r in mine]),
             "first_model_sentence_s": _latency([r["first_llm_s"] for r in mine if r["first_llm_s"] is not None]),
         }
-    out["acceptance"] = {"passed": passed, "checked": checked, "rate": passed / checked if checked else None}
+    # cut: passed as their first clause only (the rest failed); whole: passed as the model wrote them
+    out["acceptance"] = {"passed": passed, "checked": checked, "rate": passed / checked if checked else None,
+                         "cut": cut, "whole_rate": (passed - cut) / checked if checked else None}
     both = [r for r in runs if r["kind"] in ("why", "brief")]
     out["history_fact"] = _share(sum(states_history_fact(r["draft"]) for r in both), len(both))
     on_history = [(s, {x["id"]: x["text"] for x in r["draft"].get("sources", [])}) for r in both
@@ -252,7 +255,8 @@ def _brief(run: dict[str, Any]) -> dict[str, Any]:
             "first_s": round(run["first_s"], 3),
             "first_llm_s": None if run["first_llm_s"] is None else round(run["first_llm_s"], 3),
             "model_sentences": [s["text"] for s in model_sentences(d)], "history_fact": states_history_fact(d),
-            "checked": d["check"]["checked"], "passed": d["check"]["passed"], "rejected": rejected(d)}
+            "checked": d["check"]["checked"], "passed": d["check"]["passed"], "cut": d["check"].get("cut", 0),
+            "rejected": rejected(d)}
 
 
 def rejected(draft: dict[str, Any]) -> list[dict[str, Any]]:

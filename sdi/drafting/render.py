@@ -28,7 +28,8 @@ def render_draft(draft: Draft) -> str:
     lines += ["", "Sources:"]
     lines += [f"  [{src.id}] {src.source_id}{' (similar case)' if src.scope == 'similar' else ''}: {src.text}" for src in draft.sources]
     c = draft.check
-    lines += ["", f"Check: {c.checked} model sentence(s) checked, {c.passed} passed, {c.repaired} repaired, {c.dropped} dropped."
+    lines += ["", f"Check: {c.checked} model sentence(s) checked, {c.passed} passed"
+              f"{f' ({c.cut} cut to their first clause)' if c.cut else ''}, {c.repaired} repaired, {c.dropped} dropped."
               f" Model {draft.model['backend']}:{draft.model['name']}; prompt {draft.prompt['name']} v{draft.prompt['version']};"
               f" audit {draft.audit_id}"]
     lines += [f"Note: {n}" for n in draft.notes]

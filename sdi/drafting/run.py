@@ -12,7 +12,7 @@ from sdi.drafting.pii import Redactor
 from sdi.drafting.prompts import PromptTemplate
 from sdi.drafting.record import record_draft
 from sdi.drafting.sources import SourceBook
-from sdi.drafting.tasks import cite, clean_reply
+from sdi.drafting.tasks import cite, clean_reply, head_clause
 from sdi.drafting.types import Check, Draft, Sentence
 from sdi.llm.base import ChatBackend, GenerationParams, Usage, complete
 
@@ -85,8 +85,15 @@ class DraftRun:
             return None
         text = cite(reply, ref)
         self.check.checked += 1
-        verdict = judge(text, {ref: self.book.get(ref).text})
+        sources = {ref: self.book.get(ref).text}
+        verdict = judge(text, sources)
         call["verdict"] = {"ok": verdict.ok, "reason": verdict.reason, "text": text}
+        head = None if verdict.ok else head_clause(reply)
+        if head is not None and (cut := judge(cite(head, ref), sources)).ok:
+            # A first clause the source supports is kept; what failed after it is recorded for the audit.
+            call["verdict"] = {"ok": True, "reason": "", "text": cite(head, ref), "cut_from": text, "cut_reason": verdict.reason}
+            self.check.cut += 1
+            text, verdict = cite(head, ref), cut
         if not verdict.ok:  # the template sentence for the same source replaces it, once; else it is dropped
             self.check.failures.append({"text": text, "reason": verdict.reason})
             fallback = self.fallbacks.get(ref) if ref not in self.used else None

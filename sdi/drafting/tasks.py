@@ -12,6 +12,13 @@ LABEL = re.compile(r"^\s*(?:\[[^\]\n]{1,40}\]\s*|(?:sentence|answer|finding|talk
 # Technicians' short forms that end with a full stop inside a sentence (read as in eval/faithfulness/LABELLING.md).
 ABBREVIATIONS = frozenset("prot approx hyd cyl press insp maint chk incl temp repl cust no nr p/n pn pos ref vs".split())
 TAG = re.compile(r"\s*\[[^\]\n]{1,12}\]")
+# The note in brackets before the sentence ("[LEAKING ACCUMULATOR; FITTED …] - Service visit found …"): dropped.
+NOTE_ECHO = re.compile(r"^\s*(?:-\s*)?\[[^\]\n]{13,300}\]\s*[-:–]\s*")
+# The record's header alone ("Service record of 2024-01-13 repair on TL3030-001164: [H3]."): nothing was said. A
+# header before a copy of the note stays, and the check refuses it as a pasted header.
+HEADER_ONLY = re.compile(r"^\s*(?:-\s*)?\[?(?:service record of\s+)?(?:\d{4}-\d{2}-\d{2}\s+)?(?:repair|maintenance|"
+                         r"inspection|replacement|service)\s+on\s+[\w-]+(?:\s[A-Z]\b)?\]?\s*[:\-–]?\s*(?:\[[A-Z]\d{1,2}\])?[\s.]*$",
+                         re.I)
 
 
 def record_values(source: Source) -> dict[str, str]:
@@ -25,7 +32,9 @@ def clean_reply(raw: str) -> str | None:
     if DECLINE in raw.upper():
         return None
     line = next((ln.strip() for ln in raw.splitlines() if ln.strip()), "")
-    line = TAG.sub("", LABEL.sub("", line)).strip().strip("\"'“”*").strip()
+    if HEADER_ONLY.match(line):
+        return None
+    line = TAG.sub("", LABEL.sub("", NOTE_ECHO.sub("", line))).strip().strip("\"'“”*").strip()
     sentence = first_sentence(line).rstrip(".!? ").strip()
     return sentence if len(sentence.split()) >= 3 else None
 
@@ -38,6 +47,17 @@ def first_sentence(line: str) -> str:
             continue
         return line[:match.end()]
     return line
+
+
+# Where a sentence's first clause ends: ", and …", ", which …", "; …".
+CLAUSE_END = re.compile(r",\s+(?:and|but|which|while|so|causing|leading|resulting|where|with)\b|;\s+", re.I)
+
+
+def head_clause(sentence: str) -> str | None:
+    """The sentence's first clause, when it has a later one and is long enough to say something (5+ words)."""
+    match = CLAUSE_END.search(sentence)
+    head = sentence[:match.start()].strip() if match else ""
+    return head if len(head.split()) >= 5 else None
 
 
 def cite(sentence: str, ref: str) -> str:

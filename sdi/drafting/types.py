@@ -37,6 +37,7 @@ class Check:
 
     checked: int = 0
     passed: int = 0
+    cut: int = 0  # of the passed: kept as their first clause, the rest of the sentence having failed
     repaired: int = 0
     dropped: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)  # {"text", "reason"} of each rejected LLM sentence

@@ -136,6 +136,19 @@ def test_a_brief_tries_older_records_when_the_latest_give_no_finding(service: Dr
     assert tried, "an older, notable record should be drafted from when the three latest give no finding"
 
 
+def test_a_why_tries_more_notable_records_when_the_first_three_give_no_finding(service: DraftService) -> None:
+    fake = FakeBackend(["Offer a 90 % discount to this customer now [H1]."])  # never passes the check
+    svc = DraftService(service.settings, service.db, backend=fake)
+    counts = []
+    for opp in list_opportunities(service.db)[:15]:
+        fake.calls.clear()
+        draft = svc.why(opp["id"])
+        notable = [s for s in draft.sources if s.id.startswith("H") and s.scope == "own" and not is_routine(s)]
+        counts.append((len(notable), len(fake.calls)))
+        assert draft.check.passed == 0 and len(fake.calls) <= 5  # three tries, then at most two more
+    assert any(n >= 4 and calls >= 4 for n, calls in counts), f"(notable records, findings tried): {counts}"
+
+
 def test_why_cites_history_and_audit_entry_re_renders_the_prompt(service: DraftService, home: Path) -> None:
     opp = list_opportunities(service.db)[0]
     draft = service.why(opp["id"])
@@ -223,7 +236,8 @@ def test_why_with_a_model_states_findings_from_the_history_and_audit_records_eve
     assert all(sections.index(x) < sections.index("findings") for x in ("recommendation", "reasons") if "findings" in sections)
     entry = AuditLog(home).get(draft.audit_id)["payload"]
     own = notable_first([s for s in draft.sources if s.id.startswith("H") and s.scope == "own"])  # drafting order
-    assert 0 < len(entry["calls"]) == len(fake.calls) <= min(3, len(own))  # up to 3 records, until 2 findings pass
+    # up to 3 records until 2 findings pass, and 2 more notable ones when none of the 3 passed
+    assert 0 < len(entry["calls"]) == len(fake.calls) <= min(5, len(own))
     assert [c["ref"] for c in entry["calls"]] == [s.id for s in own[:len(entry["calls"])]]
     for call, src in zip(entry["calls"], own):  # one record per task: its note is in the prompt, no other record is
         note = src.text.split(": ", 1)[1]

@@ -256,3 +256,53 @@ def test_a_part_name_the_source_never_makes() -> None:
     assert ok("The excavator E had oil leaks at the servo filter [H1].", filt)
     fix = {"H1": "2025-12-24 repair on PB1100-000448: found upper tool cracked. repl upper tool. temporary fix only"}
     assert not ok("The service visit found a temporary fix only [H1].", fix)
+
+
+def test_a_deed_said_not_done_needs_a_source_that_leaves_one_undone() -> None:
+    plate = {"H1": "2026-06-28 repair on PM500-000500: WORN STRIPPER PLATE - CHANGED STRIPPER PLATE - CHECKED WITH "
+                   "OPERATOR"}
+    assert not ok("The PM500-000500 repair was not completed [H1].", plate)
+    assert not ok("The stripper plate was changed, but the operator check was not properly done [H1].", plate)
+    seals = {"H1": "2026-10-08 maintenance on PB2300-000418: CHECKED CYLINDER SEALS, TESTED E-STOPS"}
+    assert not ok("The cylinder seals were checked, but the E-stops weren't [H1].", seals)
+    assert ok("The cylinder seals were checked and the E-stops tested [H1].", seals)
+    undone = {"H1": "2026-03-02 repair on PB800-000177: chiller pump noisy, pump not replaced, no parts on site"}
+    assert ok("The chiller pump was not replaced [H1].", undone)
+
+
+def test_the_cause_words_both_sides_share_do_not_hide_a_turned_cause() -> None:
+    signal = {"H1": "2026-05-14 repair on TL3030-000171: E-920 servo encoder signal lost, cause: faulty RH motor "
+                    "encoder, changed out RH motor encoder"}
+    assert not ok("The E-920 servo encoder signal was lost, causing a faulty RH motor encoder [H1].", signal)
+    assert ok("A faulty RH motor encoder caused the E-920 servo encoder signal to be lost [H1].", signal)
+
+
+def test_a_replaced_part_is_not_cut_short() -> None:
+    gauges = {"H1": "2007-09-10 repair on excavator C: REPLACE L & R HEADER TANK MURPHY GAUGES"}
+    assert not ok("The excavator C was repaired with a replacement of L & R header tanks [H1].", gauges)
+    assert ok("The L & R header tank Murphy gauges of excavator C were replaced [H1].", gauges)
+    screw = {"H1": "2017-12-07 repair on PB1100-000838: noisy back gauge ball screw, repl back gauge ball srew"}
+    assert ok("The noisy back gauge ball screw was replaced [H1].", screw)
+
+
+def test_who_a_passive_deed_names_and_how_often_it_is_done() -> None:
+    visual = {"H1": "2025-09-04 inspection on TL2510-000524: visual inspection. ok, no defects. cust considering "
+                    "replacement w/ newer model"}
+    assert not ok("TL2510-000524 was inspected by a customer [H1].", visual)
+    assert ok("TL2510-000524 had a visual inspection [H1].", visual)
+    oil = {"H1": "2013-07-26 maintenance on PB1100-000740: CHECKED HYDRAULIC OIL LEVEL, ADVISED OPERATOR TO CLEAN DAILY"}
+    assert not ok("The hydraulic oil level was checked daily [H1].", oil)
+    assert ok("The hydraulic oil level was checked [H1].", oil)
+
+
+def test_a_claim_word_twice_a_part_number_as_a_value_and_a_circular_cause() -> None:
+    axes = {"H1": "2026-06-12 maintenance on TL3030-000631: cleaned protective glass, changed nozzle set, lubricated axes"}
+    assert not ok("The protective glass was cleaned and the lubricated axes were lubricated [H1].", axes)
+    assert ok("The protective glass was cleaned, the nozzle set was changed and the axes were lubricated [H1].", axes)
+    finger = {"H1": "2026-10-28 repair on PB1100-000768: back gauge position deviation (E-401); cause: l/h back gauge "
+                    "finger bent; repl l/h back gauge finger p/n 4455-310"}
+    assert not ok("The back gauge position deviation (E-401) was 4455-310 [H1].", finger)
+    assert ok("The l/h back gauge finger was replaced with p/n 4455-310 [H1].", finger)
+    broken = {"H1": "2025-12-23 repair on PB800-000490: ALARM E-401, CAUSE: BROKEN LEFT HAND BACKGAUGE FINGER, REPL "
+                    "LEFT HAND BACKGAUGE FINGER"}
+    assert not ok("The left hand backgauge finger was broken, causing a broken left hand backgauge finger [H1].", broken)

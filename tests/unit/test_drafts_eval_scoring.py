@@ -70,7 +70,7 @@ def test_summary_arithmetic_and_targets() -> None:
     row = summarize(runs, asked)
     assert row["kinds"]["why"]["history_fact"] == {"hits": 1, "total": 2, "share": 0.5}
     assert row["kinds"]["brief"]["history_fact"]["share"] == 0.5
-    assert row["acceptance"] == {"passed": 3, "checked": 8, "rate": 0.375}  # why and brief only: 1+1+1+0 of 3+2+3+0
+    assert row["acceptance"] == {"passed": 3, "checked": 8, "rate": 0.375, "cut": 0, "whole_rate": 0.375}  # why and brief only: 1+1+1+0 of 3+2+3+0
     assert row["ask_answerable"] == {"hits": 1, "total": 2, "share": 0.5}
     assert row["ask_unanswerable"] == {"hits": 1, "total": 1, "share": 1.0}
     assert row["kinds"]["brief"]["total_s"]["p50"] == 10.5
@@ -98,7 +98,7 @@ def test_a_quote_of_the_record_is_counted_apart_from_a_sentence_about_it() -> No
 
 def test_template_model_has_no_acceptance_and_misses_the_target() -> None:
     row = summarize([run("why", TEMPLATE_ONLY, 0.1, 0.0), run("brief", TEMPLATE_ONLY, 0.1, 0.0)], [])
-    assert row["acceptance"] == {"passed": 0, "checked": 0, "rate": None}
+    assert row["acceptance"] == {"passed": 0, "checked": 0, "rate": None, "cut": 0, "whole_rate": None}
     assert row["ask_answerable"]["share"] is None
     t = verdicts(row, {"reject_recall": None, "accept_recall": None})
     assert t["acceptance"] is False and t["ask_answerable"] is None and t["check_rejects_unsupported"] is None

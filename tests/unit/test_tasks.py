@@ -15,12 +15,17 @@ from sdi.drafting.tasks import cite, clean_reply
     ("The service visit found that the PROT. GLASS was dirty.", "The service visit found that the PROT. GLASS was dirty"),
     ("The machine was down approx. 3 h before we arrived.", "The machine was down approx. 3 h before we arrived"),
     ("\n\nThe pump was replaced\nSecond line", "The pump was replaced"),
+    ("[LEAKING ACCUMULATOR; FITTED NEW ACCUMULATOR] - The visit found a leaking accumulator [H3].",
+     "The visit found a leaking accumulator"),
+    ("repair on PB2300-000154: leaking hyd cyl - c/o hyd cyl [H3].", "repair on PB2300-000154: leaking hyd cyl - c/o hyd cyl"),
 ])
 def test_one_sentence_is_kept_without_labels_or_tags(raw: str, sentence: str) -> None:
     assert clean_reply(raw) == sentence
 
 
-@pytest.mark.parametrize("raw", ["NOT IN RECORD", "not in record.", "", "  \n", "Pump replaced."])
+@pytest.mark.parametrize("raw", ["NOT IN RECORD", "not in record.", "", "  \n", "Pump replaced.",
+                                 "Service record of 2024-01-13 repair on TL3030-001164: [H3].",
+                                 "- Service record of 2011-05-16 repair on excavator C:"])
 def test_a_decline_or_a_fragment_gives_nothing(raw: str) -> None:
     assert clean_reply(raw) is None
 

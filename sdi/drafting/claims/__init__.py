@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from sdi.drafting.claims.dates import date_mentions, dates_in, scrub_dates, years_in
 from sdi.drafting.claims.deeds import (
-    conjunct_objects, fitted_with, found_fitted, machine_is_part, new_part, participle_noun, planned_deed, repaired_to,
+    conjunct_objects, denied_deed, fitted_with, found_fitted, frequency_moved, machine_is_part, new_part, participle_noun,
+    planned_deed, repaired_to,
 )
 from sdi.drafting.claims.degeneracy import degenerate, pasted
 from sdi.drafting.claims.extraction import Claims, extract
 from sdi.drafting.claims.faults import (
-    _restates_fault, action_as_cause, added_cause, attachment_unsupported, cause_by, cause_inverted, compound_split,
-    conjunct_faults, event_fault, inverted_ok, moved_modifier, negation_unsupported, part_as_cause, state_attachments,
-    truncated_object,
+    _restates_fault, action_as_cause, added_cause, attachment_unsupported, cause_by, cause_inverted, circular_cause,
+    compound_split, conjunct_faults, event_fault, inverted_ok, moved_modifier, negation_unsupported, part_as_cause,
+    state_attachments, truncated_object,
 )
-from sdi.drafting.claims.lexicon import DEEDS, HEAD_ACTIONS, action_class, normalise, stem, tokens
+from sdi.drafting.claims.lexicon import DEEDS, HEAD_ACTIONS, _one_edit, action_class, normalise, stem, tokens
 from sdi.drafting.claims.phrases import _term_in
-from sdi.drafting.claims.quantities import number_frame_unsupported, number_frames, quantity_changed
+from sdi.drafting.claims.quantities import (
+    number_frame_unsupported, number_frames, part_number_as_value, quantity_changed,
+)
 from sdi.drafting.claims.roles import (
     asker_inverted, deed_by_thing, event_replaced, event_subject, machine_as_client, machine_fails, offer_turned,
     part_as_doer, recipient_changed, recipients,
@@ -31,7 +34,7 @@ STRUCTURE_CHECKS = (machine_fails, machine_is_part, part_as_cause, recipient_cha
                     found_fitted, number_frame_unsupported, cause_by, fitted_with, attachment_unsupported,
                     planned_deed, new_part, truncated_object, quantity_changed, inverted_ok, added_cause,
                     conjunct_faults, compound_split, negation_unsupported, asker_inverted, cause_inverted,
-                    moved_modifier)
+                    moved_modifier, denied_deed, part_number_as_value, frequency_moved, circular_cause)
 
 
 def unsupported_claim(sentence: str, cited: str) -> str | None:
@@ -137,9 +140,20 @@ def _head_unsupported(action: str, head: tuple[str, ...], src: Claims) -> str | 
     if action not in HEAD_ACTIONS or not head:
         return None
     heads = [a[4] for a in src.actions if a[0] == action and a[4]]
-    if heads and not any(_term_in(t, set(h)) for h in heads for t in head[-1:]):
+    if not heads:
+        return None
+    same = [h for h in heads if any(_term_in(t, set(h)) for t in head[-1:])]
+    if not same:
         return f"'{action}' of {' '.join(sorted(head))}: the source's {action} acts on {' '.join(sorted(heads[0]))}"
+    nouns = [_head_noun(h) for h in same]
+    if all(n and not (_term_in(n, set(head)) or any(_one_edit(n, t) for t in head)) for n in nouns):
+        return f"'{action}' of {' '.join(head)}: the source's {action} acts on a {nouns[0]} (the object is cut short)"
     return None
+
+
+def _head_noun(phrase: tuple[str, ...]) -> str | None:
+    """The last word of a noun phrase that is a word ('murphy gauges' -> gaug; not 'Y2', '30MM')."""
+    return next((t for t in reversed(phrase) if t.isalpha() and len(t) > 2), None)
 
 
 def _object_match(action: str, said: frozenset[str], src: frozenset[str]) -> bool:

@@ -222,3 +222,74 @@ def repaired_to(sentence: str) -> str | None:
                     and not action_class(words[j + 1]):  # 'repaired to fix …': a purpose
                 return f"'{w} … to {words[j + 1]}': a heading 'repairs to …' read as a goal"
     return None
+
+
+CONTRACTED = {"wasn", "weren", "didn", "hasn", "haven", "hadn", "isn", "aren", "couldn", "wouldn", "doesn", "don"}
+DONE_WORDS = {"completed", "complete", "done", "finished", "performed", "carried", "conducted", "executed",
+              "successful", "successfully", "attended", "serviced", "addressed"}
+HEDGES = {"properly", "fully", "yet", "correctly", "completely", "successfully", "actually", "been", "be", "being",
+          "get", "got", "have", "had", "out", "all", "any", "even", "ever", "adequately", "thoroughly"}
+UNDONE_CUES = {"unable", "incomplete", "pending", "outstanding", "postponed", "cancelled", "canceled", "unfinished",
+               "couldn", "wasn", "weren", "didn", "nc", "abort", "aborted", "revisit", "return"}
+
+
+def _negators(words: list[str]) -> list[int]:
+    """Where a text says 'not': 'not', 'never', and the 't' of a split "wasn't"."""
+    return [i for i, w in enumerate(words) if w in ("not", "never") or (w == "t" and i and words[i - 1] in CONTRACTED)]
+
+
+def _done_word(word: str) -> bool:
+    """A word that says a deed happened: a check, repair, replacement or upkeep, or 'completed', 'done'."""
+    return word in DONE_WORDS or action_class(word) in ("check", "repair", "replace", "upkeep", "fix")
+
+
+def _denied_deeds(words: list[str]) -> list[str]:
+    """The deeds a text says did not happen: 'was not (properly) inspected', 'never completed', and an elliptical
+    '…, but the E-stops were not'."""
+    out = []
+    for n in _negators(words):
+        after = [w for w in words[n + 1:n + 5] if w not in HEDGES][:1]
+        if after and after[0][0].isalpha() and _done_word(after[0]):
+            out.append(after[0])
+        elif (not after or not after[0][0].isalpha() or after[0] in ("h1", "h2", "and", "but")) \
+                and n and words[n - 1] in PASSIVE | {"did", "has", "have", "had", "weren", "wasn", "didn"}:
+            out.append(f"{words[n - 1]} not")
+    return out
+
+
+def denied_deed(sentence: str, cited: str) -> str | None:
+    """'the repair was not completed', 'was not properly inspected', 'but the E-stops were not': a deed said not to
+    have happened needs a source that says something was not done (a negated deed, 'unable', 'pending', …)."""
+    denied = _denied_deeds(tokens(sentence))
+    if not denied:
+        return None
+    src = tokens(cited)
+    if _denied_deeds(src) or UNDONE_CUES & set(src) \
+            or any(_done_word(w) for i in _negators(src) for w in src[i + 1:i + 4]):
+        return None
+    return f"says '{denied[0]}' did not happen; the source records no deed left undone"
+
+
+FREQUENCY = {"daily", "weekly", "monthly", "hourly", "yearly", "annually", "shift", "shifts"}
+
+
+def _deed_before(words: list[str], i: int) -> str | None:
+    """The stem of the nearest verb-like word before position i in its clause ('clean daily' -> clean)."""
+    for w in reversed(words[max(0, i - 5):i]):
+        if not w[0].isalnum() or w in CLAUSE_BREAKS:
+            return None
+        if w.isalpha() and (action_class(w) or w.endswith("ed") or w in ("clean", "grease", "lubricate", "drain")):
+            return stem(w)
+    return None
+
+
+def frequency_moved(sentence: str, cited: str) -> str | None:
+    """'the oil level was checked daily' over 'checked oil level … advised operator to clean daily': how often
+    something is done belongs to the deed the source says it of."""
+    words, src = tokens(sentence), tokens(cited)
+    said_on = {_deed_before(src, k) for k, w in enumerate(src) if w in FREQUENCY} - {None}
+    for i, w in enumerate(words):
+        if w in FREQUENCY and said_on and (deed := _deed_before(words, i)) and deed not in said_on \
+                and not any(_term_in(deed, {d}) for d in said_on):
+            return f"'{w}' is said of '{deed}'; the source says it of {', '.join(sorted(said_on))}"
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from sdi.drafting.claims.lexicon import FILLER
+from sdi.drafting.claims.lexicon import FILLER, _is_generic_fault, action_class, state_class, stem
 
 DEGENERATE_MARKERS = re.compile(
     r"(?i)\bthe source\b|\bsource\s*:|\[[TH]\d{1,2}\]\s*:|\(rule\b|\brule \w+ v\d|\bsentence\s*:|\bhere is\b|"
@@ -38,6 +38,8 @@ def degenerate(sentence: str, cited: str = "") -> str | None:
             return "repeats itself"
     if (pair := _near_repeat(words, source)) is not None:
         return f"repeats '{pair}'"
+    if (word := _claim_word_twice(_as_written(sentence), _as_written(cited))) is not None:
+        return f"says '{word}' twice of one thing ('the lubricated axes were lubricated')"
     if len(words) > 60:
         return "too long for one finding"
     if sentence.count("(") != sentence.count(")"):
@@ -55,6 +57,30 @@ def _near_repeat(words: list[str], source: list[str]) -> str | None:
         if pair in zip(words[k + 2:k + 5], words[k + 3:k + 6]) and echoed[pair] < 2:
             return " ".join(pair)
     return None
+
+
+def _claim_word_twice(words: list[str], source: list[str]) -> str | None:
+    """A deed or fault word said again within five words ('a faulty light curtain faulty'), unless the source does or
+    a cause or a list lies between ('running rough due to a rough engine', 'checked X, cleaned Y and checked Z')."""
+    def claim(w: str) -> str | None:
+        full = w.isalpha() and len(w) > 4  # an abbreviation copied as a name ('the repl chiller filter') is no claim
+        return stem(w) if full and (action_class(w) or state_class(w) or _is_generic_fault(w)) else None
+
+    def twice(ws: list[str]) -> set[str]:
+        stems = [claim(w) for w in ws]
+        return {a for k, a in enumerate(stems) if a and a in (near := stems[k + 1:k + 6])
+                and not (CAUSE_WORDS | LIST_BREAKS) & set(ws[k + 1:k + 1 + near.index(a)])}
+
+    return next(iter(sorted(twice(words) - twice(source))), None)
+
+
+def _as_written(text: str) -> list[str]:
+    """Words as written (no abbreviation expanded: 'repl' stays 'repl') and the marks that split a list."""
+    return re.findall(r"[a-z]+|[,;&]", text.lower())
+
+
+LIST_BREAKS = {",", "and", ";", "&", "also"}
+CAUSE_WORDS = {"due", "because", "causing", "caused", "causes", "cause", "from", "after"}
 
 
 # A label or list left open where the claim should follow ('… found:', 'Maintenance on PM500 found', '… with the').

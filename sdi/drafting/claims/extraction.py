@@ -147,8 +147,8 @@ def _actor_of(words: list[str], i: int) -> str | None:
                     continue
             return actor
     for j in range(i + 1, min(len(words) - 2, i + 4)):
-        if words[j] == "by":  # "was recommended by the technician"
-            return actor_class(words[j + 2] if words[j + 1] == "the" else words[j + 1])
+        if words[j] == "by":  # "was recommended by the technician", "inspected by a customer"
+            return actor_class(words[j + 2] if words[j + 1] in ("the", "a", "an") else words[j + 1])
     return None
 
 

@@ -79,7 +79,7 @@ def cause_inverted(sentence: str, cited: str) -> str | None:
     split = _cause_split(cited)
     if split is None:
         return None
-    effect, cause = split
+    effect, cause = split[0] - split[1], split[1] - split[0]  # words both name ('encoder') tell neither apart
     words = tokens(sentence)
     for i, w in enumerate(words):
         if w in ("caused", "causing", "causes", "led", "leading", "resulted", "resulting") and \
@@ -333,4 +333,19 @@ def conjunct_faults(sentence: str, cited: str) -> str | None:
         missing = [p for p in parts if not _term_in(p[-1], pool)]
         if len(parts) > 1 and missing:
             return f"a fault is said of {' '.join(missing[0])}; the source states none of it"
+    return None
+
+
+def circular_cause(sentence: str, cited: str) -> str | None:
+    """'the finger was broken, causing a broken finger': an effect that names the cause's own part and fault."""
+    words = tokens(sentence)
+    for i, w in enumerate(words):
+        if w not in ("causing", "caused", "causes", "resulting") or words[i + 1:i + 2] == ["by"]:
+            continue
+        before = _clause_before(words, i, 12, CLAUSE_BREAKS | {".", ";", ":"})
+        after = _clause(words[i + 1:i + 10])
+        parts = set(_content([x for x in after if not state_class(x)])) - {"machine"}
+        states = {state_class(x) for x in after} - {None}
+        if parts and states and parts <= set(_content(before)) and states <= {state_class(x) for x in before}:
+            return "the effect restates its cause (the same part and fault on both sides)"
     return None

@@ -88,10 +88,11 @@ FILLER = set("""
 a an the and or but of in on at by for from to into onto with as than then that this these those there here it its
 their they them he she his her our us i me my was were is are be been being had has have do did does done also
 which who whom whose what when where while during after before since until about over under again further very too quite slightly extremely
-machine machines excavator unit equipment visit visits record records service serviced servicing work job task
+machine machines excavator unit equipment visit visits visited record records service serviced servicing work job task
 technician part parts component components item items system one some any all both each other another same new
 due because so such just only still already recently previously later today time date day found finding findings
 noted note notes showed shows indicated indicates indicating reported stated according following performed carried out made
+occurred occur occurs occurring
 done completed complete undertaken conducted successfully properly correctly need needed needs required require
 issue issues problem problems fault faults attention action actions condition status result results state
 your our we you please let may might could would should will can must shall i advisor trusted

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sdi.drafting.claims.dates import scrub_dates
 from sdi.drafting.claims.lexicon import tokens
 from sdi.drafting.claims.phrases import _runs
@@ -70,4 +72,17 @@ def quantity_changed(sentence: str, cited: str) -> str | None:
             run = next(iter(_runs(words[i + 1:i + 6])), [])
             if run and words[i + 1][0].isalpha() and run[-1] in counted and not words[i + len(run)].endswith("s"):
                 return f"'{w} … {run[-1]}': the source counts {counted[run[-1]]}"
+    return None
+
+
+PART_NUMBER = re.compile(r"\b(?:was|is|were|are)\s+(?:p/?n\s*|part\s+)?\d{3,}-\d{2,}\b", re.IGNORECASE)
+NUMBER_SUBJECTS = {"part", "p", "pn", "number", "no", "order", "reference", "ref"}
+
+
+def part_number_as_value(sentence: str, cited: str) -> str | None:
+    """'the position deviation (E-401) was 4455-310': a part number is what a part is, not the value of a fault."""
+    for m in PART_NUMBER.finditer(sentence):
+        before = tokens(sentence[:m.start()])[-3:]
+        if not NUMBER_SUBJECTS & set(before):
+            return f"'{m.group(0)}': a part number given as the value of something"
     return None

@@ -113,12 +113,15 @@ def finding_prompt() -> PromptTemplate:
     return load_prompt("finding", FINDING_VERSION)
 
 
-def findings(run: DraftRun, records: list[Source], tries: int, want: int) -> Iterator[Sentence]:
+def findings(run: DraftRun, records: list[Source], tries: int, want: int, extra: int = 0) -> Iterator[Sentence]:
     """One model finding per record (what the visit found, and a request or recommendation only if it says so),
-    over at most `tries` records, notable ones first, until `want` findings passed the check."""
+    over at most `tries` records, notable ones first, until `want` findings passed the check; when none of those
+    passed, over up to `extra` more notable records."""
     prompt = finding_prompt()
     passed = 0
-    for src in finding_candidates(records)[:tries]:
+    for i, src in enumerate(finding_candidates(records)[:tries + extra]):
+        if i >= tries and (passed or is_routine(src)):
+            return
         sentence = run.task(prompt, record_values(src), src.id, "findings")
         if sentence is not None:
             passed += 1
