@@ -347,7 +347,7 @@ def _dedupe_and_store(
         _supersede(db, spec, report, location, wide, width)
         rows = "ranked WHERE _rank = 1"
     db.execute(
-        f"CREATE OR REPLACE TEMP VIEW new_rows AS SELECT {cols}, {lit(fm.path)} AS source_file, _line AS source_line "
+        f"CREATE OR REPLACE TEMP VIEW new_rows AS SELECT {cols}, {db.file_provenance(spec, fm.path)}, _line AS source_line "
         f"FROM {rows}"
     )
     counts = db.upsert(spec, "new_rows")

@@ -52,9 +52,11 @@ def _bulk_import(db: MachineFile, folder: Path, mapping: Path, progress: Progres
     cols = tele["metrics"] if isinstance(tele["metrics"], list) else list(tele["metrics"].values())
     serial, stamp = tele["columns"]["serial"], tele["columns"]["timestamp"]
     progress("loading telemetry with DuckDB read_csv + UNPIVOT")
+    entity = ENTITIES["telemetry"]
+    file = db.file_provenance(entity, tele["path"])
     db.execute(
-        f"INSERT INTO {stored_table(ENTITIES['telemetry'])} (serial, timestamp, metric, value, source_file, source_line) "
-        f"SELECT {serial}, CAST({stamp} AS TIMESTAMP), metric, value, '{tele['path']}', NULL FROM "
+        f"INSERT INTO {stored_table(entity)} BY NAME SELECT {serial} AS serial, CAST({stamp} AS TIMESTAMP) AS timestamp, "
+        f"metric, value, {file}, NULL AS source_line FROM "
         f"(UNPIVOT (SELECT * FROM read_csv('{folder / tele['path']}', header = true)) ON {', '.join(cols)} "
         f"INTO NAME metric VALUE value) WHERE value IS NOT NULL"
     )

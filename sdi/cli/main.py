@@ -262,13 +262,15 @@ def bench_ingest(
     sizes: Annotated[str, typer.Option(help="Comma-separated machine counts.")] = "8000,100000",
     seed: Annotated[int, typer.Option(help="Demo seed.")] = 42,
     workdir: Annotated[Optional[Path], typer.Option(help="Scratch folder (default: SDI_HOME/bench).")] = None,
+    repeat: Annotated[int, typer.Option(help="Runs of each side per size; the ratio is of the medians.")] = 3,
     as_json: JsonOpt = False,
 ) -> None:
     """Import rows/s at each size, next to a bare DuckDB read_csv of the same files (ratio = sdi ÷ bare)."""
     from sdi.bench.ingest import run
 
     settings = _settings()
-    results = run([int(s) for s in sizes.split(",") if s.strip()], seed, workdir or settings.home / "bench", settings, as_json)
+    results = run([int(s) for s in sizes.split(",") if s.strip()], seed, workdir or settings.home / "bench", settings, as_json,
+                  repeat)
     if as_json:
         _print_json({"bench": "ingest", "sizes": results})
 

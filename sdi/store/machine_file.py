@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from sdi.errors import SdiError
 from sdi.models import ENTITIES, ENTITY_ORDER, EntitySpec
 from sdi.store import duck
-from sdi.store.entities import PROVENANCE, stored_columns, stored_table
+from sdi.store.entities import PROVENANCE_COLUMNS, stored_table, written_columns
 from sdi.store.migrations import SCHEMA_VERSION, current_version, migrate
 
 if TYPE_CHECKING:
@@ -210,16 +210,25 @@ class MachineFile:
         """Rows per entity table."""
         return {name: self.scalar(f"SELECT count(*) FROM {ENTITIES[name].table}") for name in ENTITY_ORDER}
 
+    def file_provenance(self, spec: EntitySpec, path: str) -> str:
+        """SQL naming the file rows come from, as the entity's stored table keeps it (its name, or its number in
+        `source_files`, added there on first use)."""
+        if not any(name == "source_file_id" for name, _ in written_columns(spec)):
+            return "'" + path.replace("'", "''") + "' AS source_file"
+        self.execute("INSERT INTO source_files SELECT (SELECT coalesce(max(id), 0) + 1 FROM source_files), ? "
+                     "WHERE ? NOT IN (SELECT path FROM source_files)", [path, path])
+        return f"{self.scalar('SELECT id FROM source_files WHERE path = ?', [path])} AS source_file_id"
+
     def upsert(self, spec: EntitySpec, staged: str) -> UpsertCounts:
-        """Merge a staged relation (entity columns + provenance) into the entity table by natural key."""
-        cols = [name for name, _ in stored_columns(spec)]
+        """Merge a staged relation (the columns of the entity's stored table, `written_columns`) by natural key."""
+        cols = [name for name, _ in written_columns(spec)]
         col_list = ", ".join(cols)
         table = stored_table(spec)
         if self.scalar(f"SELECT count(*) FROM {table}") == 0:  # DuckDB answers an INSERT with its row count
             return UpsertCounts(self.scalar(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged}"), 0, 0)
         total = self.scalar(f"SELECT count(*) FROM {staged}")
         on = " AND ".join(f"t.{k} = n.{k}" for k in spec.key)
-        payload = [name for name, _ in stored_columns(spec) if name not in spec.key and name not in dict(PROVENANCE)]
+        payload = [name for name, _ in written_columns(spec) if name not in spec.key and name not in PROVENANCE_COLUMNS]
         differs = " OR ".join(f"t.{c} IS DISTINCT FROM n.{c}" for c in payload) or "FALSE"
         self.execute(
             f"CREATE OR REPLACE TEMP TABLE _changed AS SELECT {', '.join('n.' + k for k in spec.key)} "

@@ -11,6 +11,7 @@ from sdi.errors import SdiError
 from sdi.store import SCHEMA_VERSION, MachineFile
 from sdi.store.duck import connect
 from sdi.store import machine_file
+from sdi.models import ENTITIES
 from sdi.store.entities import ROWS_TABLES
 from sdi.store.migrations import MIGRATIONS, migrate
 
@@ -92,8 +93,11 @@ def test_old_file_migrates_and_keeps_every_row(old_file: Path) -> None:
         assert db.scalar("SELECT nextval('lead_seq')") == ROWS + 1  # sequences continue where they were
     assert [v[:2] for v in versions] == [(m.version, m.name) for m in MIGRATIONS] and versions[-1][0] == SCHEMA_VERSION
     assert {t: after["rows"][t] for t in before_rows} == before_rows  # count and content per table (or its view)
-    moved = set(ROWS_TABLES.values())  # the rows behind such a view: the old table's, without source_id
-    assert after["rows"]["telemetry_rows"] == [row[:-1] for row in before_rows["telemetry"]]
+    moved = set(ROWS_TABLES.values()) | {"source_files"}  # the rows behind such a view, and the files they name
+    files = dict(after["rows"]["source_files"])  # the old rows' source_file, each named once, by number
+    assert sorted(files.values()) == sorted({row[4] for row in before_rows["telemetry"]})
+    names = {v: k for k, v in files.items()}  # (serial, timestamp, metric, value, source_line, file number)
+    assert after["rows"]["telemetry_rows"] == sorted((*row[:4], row[5], names[row[4]]) for row in before_rows["telemetry"])
     assert not any(rows for t, rows in after["rows"].items() if t not in before_rows.keys() | moved)  # later migrations' tables start empty
 
     with MachineFile(old_file) as db:  # a second open is a no-op
@@ -123,18 +127,25 @@ def test_file_from_a_newer_sdi_is_refused(old_file: Path) -> None:
     con.close()
 
 
+READINGS = ("SELECT 'M' || (i % 7), TIMESTAMP '2024-01-01 06:30:00' + to_hours(i), "
+            "['vibration', 'temperature'][i % 2 + 1], i / 4, {file}, i + 2 FROM range({n}) r(i)")
+
+
+def _file_at(version: int, path: Path, monkeypatch: pytest.MonkeyPatch, table: str, readings: str) -> Path:
+    """A machine file as SDI with schema `version` left it, with telemetry readings written to `table`."""
+    with monkeypatch.context() as patch:
+        patch.setattr(machine_file, "migrate", lambda db: migrate(db, MIGRATIONS[:version]))
+        with MachineFile(path) as db:
+            assert db.schema_version() == version
+            db.execute(f"INSERT INTO {table} (serial, timestamp, metric, value, source_file, source_line) {readings}")
+    return path
+
+
 @pytest.fixture()
 def v3_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A machine file as SDI with schema version 3 left it (telemetry's source_id a generated column), with readings."""
-    path = tmp_path / "v3" / "machine-file.duckdb"
-    with monkeypatch.context() as patch:
-        patch.setattr(machine_file, "migrate", lambda db: migrate(db, MIGRATIONS[:3]))
-        with MachineFile(path) as db:
-            assert db.schema_version() == 3
-            db.execute("INSERT INTO telemetry (serial, timestamp, metric, value, source_file, source_line) SELECT "
-                       "'M' || (i % 7), TIMESTAMP '2024-01-01 06:30:00' + to_hours(i), ['vibration', 'temperature'][i % 2 + 1], "
-                       "i / 4, 'tel.csv', i + 2 FROM range(500) r(i)")
-    return path
+    """Schema version 3: telemetry's source_id a generated column."""
+    return _file_at(3, tmp_path / "v3" / "machine-file.duckdb", monkeypatch, "telemetry",
+                    READINGS.format(file="'tel.csv'", n=500))
 
 
 def test_v3_telemetry_keeps_its_rows_and_source_ids(v3_file: Path, tmp_path: Path) -> None:
@@ -148,6 +159,30 @@ def test_v3_telemetry_keeps_its_rows_and_source_ids(v3_file: Path, tmp_path: Pat
         assert db.sql("SELECT * FROM telemetry ORDER BY ALL") == before  # same columns, rows and source ids
         assert db.scalar("SELECT count(*) FROM telemetry WHERE source_id = 'telemetry:M3/temperature@2024-01-01T09:30:00'") == 1
         assert "source_id" not in [c for (c,) in db.sql("SELECT column_name FROM duckdb_columns() WHERE table_name = 'telemetry_rows'")]
+        upgraded = _snapshot(db)
+    with MachineFile(tmp_path / "fresh" / "machine-file.duckdb") as db:
+        assert _snapshot(db)["ddl"] == upgraded["ddl"]  # a new file gets exactly the upgraded schema
+
+
+@pytest.fixture()
+def v4_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Schema version 4: telemetry_rows naming its source file as text (two files, and rows with none)."""
+    return _file_at(4, tmp_path / "v4" / "machine-file.duckdb", monkeypatch, "telemetry_rows",
+                    READINGS.format(file="['tel.csv', 'wide/tel-2.csv', NULL][i % 3 + 1]", n=600))
+
+
+def test_v4_telemetry_keeps_its_rows_and_names_each_file_once(v4_file: Path, tmp_path: Path) -> None:
+    con = connect(v4_file, {})
+    before = con.execute("SELECT * FROM telemetry ORDER BY ALL").fetchall()
+    con.close()
+    assert len(before) == 600 and {row[4] for row in before} == {"tel.csv", "wide/tel-2.csv", None}
+
+    with MachineFile(v4_file) as db:
+        assert db.schema_version() == SCHEMA_VERSION
+        assert db.sql("SELECT * FROM telemetry ORDER BY ALL") == before  # same columns, rows, files and source ids
+        assert db.sql("SELECT path FROM source_files ORDER BY id") == [("tel.csv",), ("wide/tel-2.csv",)]
+        assert db.file_provenance(ENTITIES["telemetry"], "wide/tel-2.csv") == "2 AS source_file_id"  # known: its number
+        assert db.file_provenance(ENTITIES["telemetry"], "new.csv") == "3 AS source_file_id"  # new: the next number
         upgraded = _snapshot(db)
     with MachineFile(tmp_path / "fresh" / "machine-file.duckdb") as db:
         assert _snapshot(db)["ddl"] == upgraded["ddl"]  # a new file gets exactly the upgraded schema

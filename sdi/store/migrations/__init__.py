@@ -3,7 +3,8 @@
 Add a change as the next file `mNNN_<name>.py` with NAME and `apply(db)`, list it in MIGRATIONS, and never edit a
 released one. m001 builds the entity tables from sdi.models, so a later migration that adds an entity column must
 be idempotent (`ALTER TABLE ... ADD COLUMN IF NOT EXISTS`): on a fresh file m001 already created it. Telemetry's
-rows live in `telemetry_rows` since m004 (see sdi.store.entities.stored_table).
+rows live in `telemetry_rows` since m004 (see sdi.store.entities.stored_table), with their source file as a number
+from `source_files` since m005 (sdi.store.entities.written_columns).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sdi.errors import SdiError
-from sdi.store.migrations import m001_initial, m002_webhooks, m003_import_runs, m004_telemetry_view
+from sdi.store.migrations import (
+    m001_initial, m002_webhooks, m003_import_runs, m004_telemetry_view, m005_source_file_ids,
+)
 from sdi.store.migrations.base import Db, Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -19,6 +22,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, m002_webhooks.NAME, m002_webhooks.apply),
     Migration(3, m003_import_runs.NAME, m003_import_runs.apply),
     Migration(4, m004_telemetry_view.NAME, m004_telemetry_view.apply),
+    Migration(5, m005_source_file_ids.NAME, m005_source_file_ids.apply),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
