@@ -14,11 +14,13 @@ first model (origin llm) sentence, and to the finished draft.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import platform
 import sys
 import re
+import shutil
 import tempfile
 import time
 from datetime import datetime
@@ -212,16 +214,35 @@ def resolve_opportunity(question: dict[str, Any], opportunities: list[dict[str, 
 # ------------------------------------------------------------------------------------------------- the base
 
 
+# The code a demo base is built by: generator, importer, store, detection and its rules.
+BASE_CODE = ("sdi/demo", "connectors", "sdi/store", "sdi/triggers", "sdi/rules.yaml")
+
+
+def code_fingerprint(root: Path, parts: Iterable[str] = BASE_CODE) -> str:
+    """sha256 over the names and bytes of the source files under `parts` of root (a base built by other code differs)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        top = root / part
+        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.suffix in (".py", ".yaml", ".sql"))
+        for path in files:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def build_base(home: Path, machines: int, seed: int = DEMO_SEED) -> None:
-    """Generate, import, assess, detect and index a demo base in home (reused when already built the same way)."""
+    """Generate, import, assess, detect and index a demo base in home (reused only when built the same way, by the
+    same code: a base left by older code once gave figures today's code does not reach)."""
     from sdi.config import load_settings
     from sdi.demo.run import run_demo
 
     stamp = home / STAMP
-    params = {"machines": machines, "seed": seed}
+    params = {"machines": machines, "seed": seed, "code": code_fingerprint(Path(__file__).resolve().parents[1])}
     if stamp.is_file() and json.loads(stamp.read_text()) == params and (home / "vector-store").is_dir():
         print(f"reusing the demo base in {home}", file=sys.stderr)
         return
+    if stamp.is_file():  # built here before, by other code or parameters: start again rather than build on top of it
+        print(f"rebuilding the demo base in {home} (made by other code or parameters)", file=sys.stderr)
+        shutil.rmtree(home)
     settings = load_settings(home=home)
     with contextlib.redirect_stdout(sys.stderr):  # the demo's report is progress here; stdout carries the result
         run_demo(settings, machines=machines, seed=seed, as_of=None, serve=False)

@@ -30,14 +30,14 @@ def test_eval_drafts_json_shape_and_arithmetic(tmp_path: Path, sdi_env: dict[str
                 p = row["kinds"][kind][lat]
                 assert p["n"] == 0 or 0 <= p["p50"] <= p["p95"], (spec, kind, lat, p)
         acc = row["acceptance"]
-        assert acc["checked"] == sum(d["checked"] for d in drafts) and 0 <= acc["passed"] <= acc["checked"]
+        assert acc["checked"] == sum(d["checked"] for d in drafts) and 0 <= acc["cut"] <= acc["passed"] <= acc["checked"]
         assert all(d["first_s"] <= d["total_s"] for d in row["drafts"])
         for key in ("ask_answerable", "ask_unanswerable"):
             assert row[key]["share"] is None or 0 <= row[key]["share"] <= 1
         assert set(row["targets"]) >= {"why_history_fact", "acceptance", "brief_p50_s", "first_sentence_p95_s"}
         assert all(v in (True, False, None) for v in row["targets"].values())
     template = result["models"]["template"]
-    assert template["acceptance"] == {"passed": 0, "checked": 0, "rate": None}
+    assert template["acceptance"] == {"passed": 0, "checked": 0, "rate": None, "cut": 0, "whole_rate": None}
     assert all(not d["model_sentences"] and d["first_llm_s"] is None for d in template["drafts"])
     assert template["targets"]["acceptance"] is False and template["kinds"]["why"]["history_fact"]["hits"] == 0
     assert result["models"]["smollm2"]["acceptance"]["checked"] > 0

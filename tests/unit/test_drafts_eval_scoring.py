@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,3 +120,17 @@ def test_rejected_sentences_keep_their_reason_and_cited_text_for_labelling() -> 
     d["check"] = {**d["check"], "failures": [{"text": "The visit found a cracked hose [H2].", "reason": "state 'crack'"}]}
     assert rejected(d) == [{"text": "The visit found a cracked hose [H2].", "reason": "state 'crack'",
                             "sources": {"H2": "2026-01-02 repair on M1: hose leaking"}}]
+
+
+def test_the_base_fingerprint_changes_with_the_code_that_builds_it(tmp_path: Path) -> None:
+    from eval.drafts_eval import code_fingerprint
+
+    (tmp_path / "gen").mkdir()
+    (tmp_path / "gen" / "make.py").write_text("ROWS = 1\n")
+    (tmp_path / "rules.yaml").write_text("a: 1\n")
+    (tmp_path / "gen" / "notes.txt").write_text("not code")
+    first = code_fingerprint(tmp_path, ("gen", "rules.yaml"))
+    (tmp_path / "gen" / "notes.txt").write_text("still not code")
+    assert code_fingerprint(tmp_path, ("gen", "rules.yaml")) == first
+    (tmp_path / "gen" / "make.py").write_text("ROWS = 2\n")
+    assert code_fingerprint(tmp_path, ("gen", "rules.yaml")) != first
