@@ -83,14 +83,19 @@ def compose(kit: Kit, run: DraftRun, opportunity_id: str, question: str,
         best = covering[0]
         yield run.add(f"The service record that matches the question: {record_values(best)['when']} [{best.id}].",
                       [best.id], "context")
+    answered = None
     for src in covering:
         answer = run.task(prompt, {**_values(src, plan), **asked}, src.id, "answer")
         if answer is not None:
+            answered = src
             yield answer
             break
-    quoted = None if any(s.origin == "llm" for s in run.sentences) else _quote(covering, plan)
-    if quoted is not None:  # the record answers, the model's sentences did not pass: its own words do
-        run.notes.append("answered in the record's own words: no model sentence passed the citation check")
+    # The record's own words follow the model's sentence (a small model may answer beside the point: "the filter is
+    # dirty" for "was the filter ever replaced?"), or stand alone when no model sentence passed.
+    quoted = _quote([answered] if answered else covering, plan)
+    if quoted is not None:
+        if answered is None:
+            run.notes.append("answered in the record's own words: no model sentence passed the citation check")
         yield run.add(quoted[0], [quoted[1]], "answer")
     elif not any(s.origin == "llm" for s in run.sentences):
         run.notes.append("the records do not answer this question" if not covering or not run.check.checked else
