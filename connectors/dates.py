@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
+from sdi.store.duck import sql_literal
+
 # Order matters only where a value fits two formats; day-first dotted and US slashed forms are distinct.
 DATE_FORMATS: tuple[str, ...] = (
     "%Y-%m-%d",
@@ -34,10 +36,6 @@ _TZ_SUFFIX = re.compile(r"(\d\d:\d\d(?::\d\d(?:\.\d+)?)?)(?:Z|[+-]\d\d:?\d\d)$")
 _SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
 
 
-def _sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def timestamp_sql(expr: str, fmt: str | None = None, trimmed: bool = False) -> str:
     """SQL giving TIMESTAMP (NULL when unparseable) for a VARCHAR expression in any supported format (`trimmed`:
     the text has no surrounding spaces, so trimming it again is skipped)."""
@@ -45,8 +43,8 @@ def timestamp_sql(expr: str, fmt: str | None = None, trimmed: bool = False) -> s
         expr = f"trim({expr})"
     cleaned = f"regexp_replace({expr}, '(\\d\\d:\\d\\d(:\\d\\d(\\.\\d+)?)?)(Z|[+-]\\d\\d:?\\d\\d)$', '\\1')"
     if fmt:
-        return f"try_strptime({expr}, {_sql_literal(fmt)})"
-    formats = "[" + ", ".join(_sql_literal(f) for f in DATE_FORMATS) + "]"
+        return f"try_strptime({expr}, {sql_literal(fmt)})"
+    formats = "[" + ", ".join(sql_literal(f) for f in DATE_FORMATS) + "]"
     serial = (
         f"CASE WHEN regexp_full_match({expr}, '\\d{{5}}(\\.\\d+)?') "
         f"AND try_cast({expr} AS DOUBLE) BETWEEN {EXCEL_MIN} AND {EXCEL_MAX} "

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from connectors.dates import timestamp_sql
 from connectors.mapping import DEFAULT_NA, TEMPLATE_REF, FileMapping
 from sdi.models import EntitySpec, FieldSpec, Need
+from sdi.store.duck import sql_literal
 
 DECIMAL_COMMA = r"^-?\d{1,3}(\.\d{3})*,\d+$|^-?\d+,\d+$"
 TRUE_WORDS = ("yes", "y", "true", "t", "1", "ja", "j", "x", "wahr", "oui", "si")
 FALSE_WORDS = ("no", "n", "false", "f", "0", "nein", "non", "falsch")
 
 
-def lit(text: object) -> str:
-    """A SQL string literal."""
-    return "'" + str(text).replace("'", "''") + "'"
+lit = sql_literal  # the name every SQL fragment here uses
 
 
 @dataclass(frozen=True)

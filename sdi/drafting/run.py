@@ -89,11 +89,12 @@ class DraftRun:
         verdict = judge(text, sources)
         call["verdict"] = {"ok": verdict.ok, "reason": verdict.reason, "text": text}
         head = None if verdict.ok else head_clause(reply)
-        if head is not None and (cut := judge(cite(head, ref), sources)).ok:
+        shorter = cite(head, ref) if head is not None else None
+        if shorter is not None and (cut := judge(shorter, sources)).ok:
             # A first clause the source supports is kept; what failed after it is recorded for the audit.
-            call["verdict"] = {"ok": True, "reason": "", "text": cite(head, ref), "cut_from": text, "cut_reason": verdict.reason}
+            call["verdict"] = {"ok": True, "reason": "", "text": shorter, "cut_from": text, "cut_reason": verdict.reason}
             self.check.cut += 1
-            text, verdict = cite(head, ref), cut
+            text, verdict = shorter, cut
         if not verdict.ok:  # the template sentence for the same source replaces it, once; else it is dropped
             self.check.failures.append({"text": text, "reason": verdict.reason})
             fallback = self.fallbacks.get(ref) if ref not in self.used else None

@@ -21,6 +21,11 @@ _ACTIONABLE: tuple[tuple[type[Exception], str], ...] = (
 )
 
 
+def sql_literal(value: object) -> str:
+    """A SQL string literal of the value's text (quotes doubled)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def connect(path: Path, config: dict[str, Any]) -> Connection:
     """Open (or create) a DuckDB database file."""
     try:

@@ -11,8 +11,7 @@ PROVENANCE = (("source_file", "VARCHAR"), ("source_line", "BIGINT"))
 ROWS_TABLES = {"telemetry": "telemetry_rows"}
 # Since m005 such a table keeps its source file as a number from `source_files` (a text repeated on millions of rows
 # cost a quarter of the time of storing them); its view gives the file's name back as source_file.
-ROW_PROVENANCE = (("source_file_id", "INTEGER"), ("source_line", "BIGINT"))
-PROVENANCE_COLUMNS = {name for name, _ in PROVENANCE + ROW_PROVENANCE}
+PROVENANCE_COLUMNS = {name for name, _ in PROVENANCE} | {"source_file_id"}
 SOURCE_FILES = "CREATE TABLE IF NOT EXISTS source_files (id INTEGER PRIMARY KEY, path VARCHAR NOT NULL UNIQUE)"
 
 
@@ -23,9 +22,9 @@ def stored_columns(spec: EntitySpec) -> list[tuple[str, str]]:
 
 def written_columns(spec: EntitySpec) -> list[tuple[str, str]]:
     """(column, SQL type) as written to the entity's stored table (source_file_id in place of source_file there)."""
-    if spec.name not in ROWS_TABLES:
-        return stored_columns(spec)
-    return [(f.name, f.sql_type) for f in spec.fields] + list(spec.extra_columns) + list(ROW_PROVENANCE)
+    numbered = spec.name in ROWS_TABLES
+    return [("source_file_id", "INTEGER") if numbered and name == "source_file" else (name, sql_type)
+            for name, sql_type in stored_columns(spec)]
 
 
 def stored_table(spec: EntitySpec) -> str:

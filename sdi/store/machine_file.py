@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from sdi.errors import SdiError
 from sdi.models import ENTITIES, ENTITY_ORDER, EntitySpec
 from sdi.store import duck
-from sdi.store.entities import PROVENANCE_COLUMNS, stored_table, written_columns
+from sdi.store.entities import PROVENANCE_COLUMNS, ROWS_TABLES, stored_table, written_columns
 from sdi.store.migrations import SCHEMA_VERSION, current_version, migrate
 
 if TYPE_CHECKING:
@@ -213,8 +213,8 @@ class MachineFile:
     def file_provenance(self, spec: EntitySpec, path: str) -> str:
         """SQL naming the file rows come from, as the entity's stored table keeps it (its name, or its number in
         `source_files`, added there on first use)."""
-        if not any(name == "source_file_id" for name, _ in written_columns(spec)):
-            return "'" + path.replace("'", "''") + "' AS source_file"
+        if spec.name not in ROWS_TABLES:
+            return f"{duck.sql_literal(path)} AS source_file"
         self.execute("INSERT INTO source_files SELECT (SELECT coalesce(max(id), 0) + 1 FROM source_files), ? "
                      "WHERE ? NOT IN (SELECT path FROM source_files)", [path, path])
         return f"{self.scalar('SELECT id FROM source_files WHERE path = ?', [path])} AS source_file_id"

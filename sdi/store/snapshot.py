@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sdi.store.duck import sql_literal
 from sdi.store.machine_file import MachineFile
 
 TAKEN_AT = "snapshot_taken_at"  # meta key stamped into the copy: when the copy's transaction began (UTC)
@@ -49,7 +50,7 @@ def _copy(db: MachineFile, target: Path) -> datetime:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     scratch = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     alias = f"snapshot_{uuid.uuid4().hex}"
-    path_literal = "'" + str(scratch).replace("'", "''") + "'"
+    path_literal = sql_literal(scratch)
     try:
         source = db.scalar("SELECT current_database()")
         taken = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)

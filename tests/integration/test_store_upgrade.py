@@ -148,10 +148,22 @@ def v3_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                     READINGS.format(file="'tel.csv'", n=500))
 
 
-def test_v3_telemetry_keeps_its_rows_and_source_ids(v3_file: Path, tmp_path: Path) -> None:
-    con = connect(v3_file, {})
-    before = con.execute("SELECT * FROM telemetry ORDER BY ALL").fetchall()
+def _telemetry(path: Path) -> list[tuple[Any, ...]]:
+    """The file's telemetry as read by DuckDB alone (no migration runs)."""
+    con = connect(path, {})
+    rows = con.execute("SELECT * FROM telemetry ORDER BY ALL").fetchall()
     con.close()
+    return rows
+
+
+def _fresh_ddl(tmp_path: Path) -> list[tuple[str, str]]:
+    """The tables and views of a new machine file."""
+    with MachineFile(tmp_path / "fresh" / "machine-file.duckdb") as db:
+        return _snapshot(db)["ddl"]
+
+
+def test_v3_telemetry_keeps_its_rows_and_source_ids(v3_file: Path, tmp_path: Path) -> None:
+    before = _telemetry(v3_file)
     assert len(before) == 500 and before[0][-1].startswith("telemetry:M0/")
 
     with MachineFile(v3_file) as db:
@@ -160,8 +172,7 @@ def test_v3_telemetry_keeps_its_rows_and_source_ids(v3_file: Path, tmp_path: Pat
         assert db.scalar("SELECT count(*) FROM telemetry WHERE source_id = 'telemetry:M3/temperature@2024-01-01T09:30:00'") == 1
         assert "source_id" not in [c for (c,) in db.sql("SELECT column_name FROM duckdb_columns() WHERE table_name = 'telemetry_rows'")]
         upgraded = _snapshot(db)
-    with MachineFile(tmp_path / "fresh" / "machine-file.duckdb") as db:
-        assert _snapshot(db)["ddl"] == upgraded["ddl"]  # a new file gets exactly the upgraded schema
+    assert _fresh_ddl(tmp_path) == upgraded["ddl"]  # a new file gets exactly the upgraded schema
 
 
 @pytest.fixture()
@@ -172,9 +183,7 @@ def v4_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_v4_telemetry_keeps_its_rows_and_names_each_file_once(v4_file: Path, tmp_path: Path) -> None:
-    con = connect(v4_file, {})
-    before = con.execute("SELECT * FROM telemetry ORDER BY ALL").fetchall()
-    con.close()
+    before = _telemetry(v4_file)
     assert len(before) == 600 and {row[4] for row in before} == {"tel.csv", "wide/tel-2.csv", None}
 
     with MachineFile(v4_file) as db:
@@ -184,5 +193,4 @@ def test_v4_telemetry_keeps_its_rows_and_names_each_file_once(v4_file: Path, tmp
         assert db.file_provenance(ENTITIES["telemetry"], "wide/tel-2.csv") == "2 AS source_file_id"  # known: its number
         assert db.file_provenance(ENTITIES["telemetry"], "new.csv") == "3 AS source_file_id"  # new: the next number
         upgraded = _snapshot(db)
-    with MachineFile(tmp_path / "fresh" / "machine-file.duckdb") as db:
-        assert _snapshot(db)["ddl"] == upgraded["ddl"]  # a new file gets exactly the upgraded schema
+    assert _fresh_ddl(tmp_path) == upgraded["ddl"]  # a new file gets exactly the upgraded schema

@@ -274,11 +274,11 @@ FREQUENCY = {"daily", "weekly", "monthly", "hourly", "yearly", "annually", "shif
 
 
 def _deed_before(words: list[str], i: int) -> str | None:
-    """The stem of the nearest verb-like word before position i in its clause ('clean daily' -> clean)."""
+    """The stem of the nearest deed or past participle before position i in its clause ('clean daily' -> clean)."""
     for w in reversed(words[max(0, i - 5):i]):
         if not w[0].isalnum() or w in CLAUSE_BREAKS:
             return None
-        if w.isalpha() and (action_class(w) or w.endswith("ed") or w in ("clean", "grease", "lubricate", "drain")):
+        if w.isalpha() and (action_class(w) or w.endswith("ed")):
             return stem(w)
     return None
 

@@ -59,28 +59,33 @@ def _near_repeat(words: list[str], source: list[str]) -> str | None:
     return None
 
 
+# Words between a claim word and its repeat that make the repeat fair: a list of deeds or a cause.
+BETWEEN_OK = {",", "and", ";", "&", "also", "due", "because", "causing", "caused", "causes", "cause", "from", "after"}
+
+
 def _claim_word_twice(words: list[str], source: list[str]) -> str | None:
     """A deed or fault word said again within five words ('a faulty light curtain faulty'), unless the source does or
     a cause or a list lies between ('running rough due to a rough engine', 'checked X, cleaned Y and checked Z')."""
-    def claim(w: str) -> str | None:
-        full = w.isalpha() and len(w) > 4  # an abbreviation copied as a name ('the repl chiller filter') is no claim
-        return stem(w) if full and (action_class(w) or state_class(w) or _is_generic_fault(w)) else None
+    return next(iter(sorted(_said_twice(words) - _said_twice(source))), None)
 
-    def twice(ws: list[str]) -> set[str]:
-        stems = [claim(w) for w in ws]
-        return {a for k, a in enumerate(stems) if a and a in (near := stems[k + 1:k + 6])
-                and not (CAUSE_WORDS | LIST_BREAKS) & set(ws[k + 1:k + 1 + near.index(a)])}
 
-    return next(iter(sorted(twice(words) - twice(source))), None)
+def _claim_stem(word: str) -> str | None:
+    """The stem of a deed or fault word written out (an abbreviation copied as a name, 'the repl chiller filter',
+    is no claim)."""
+    full = word.isalpha() and len(word) > 4
+    return stem(word) if full and (action_class(word) or state_class(word) or _is_generic_fault(word)) else None
+
+
+def _said_twice(words: list[str]) -> set[str]:
+    """Claim stems said again within five words with no list or cause between."""
+    stems = [_claim_stem(w) for w in words]
+    return {a for k, a in enumerate(stems) if a and a in (near := stems[k + 1:k + 6])
+            and not BETWEEN_OK & set(words[k + 1:k + 1 + near.index(a)])}
 
 
 def _as_written(text: str) -> list[str]:
     """Words as written (no abbreviation expanded: 'repl' stays 'repl') and the marks that split a list."""
     return re.findall(r"[a-z]+|[,;&]", text.lower())
-
-
-LIST_BREAKS = {",", "and", ";", "&", "also"}
-CAUSE_WORDS = {"due", "because", "causing", "caused", "causes", "cause", "from", "after"}
 
 
 # A label or list left open where the claim should follow ('… found:', 'Maintenance on PM500 found', '… with the').

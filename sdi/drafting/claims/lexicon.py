@@ -178,12 +178,8 @@ def _typo(a: str, b: str) -> bool:
 
 def _one_edit(a: str, b: str) -> bool:
     """One insertion, deletion, substitution or swap of neighbours apart ("srew" ~ "screw")."""
-    if a == b:
-        return True
     if len(a) == len(b):
-        diff = [k for k in range(len(a)) if a[k] != b[k]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
-                                  and a[diff[1]] == b[diff[0]])
+        return a == b or _typo(a, b)
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     return any(long_[:k] + long_[k + 1:] == short for k in range(len(long_)))
 

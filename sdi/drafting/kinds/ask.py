@@ -97,7 +97,7 @@ def compose(kit: Kit, run: DraftRun, opportunity_id: str, question: str,
         if answered is None:
             run.notes.append("answered in the record's own words: no model sentence passed the citation check")
         yield run.add(quoted[0], [quoted[1]], "answer")
-    elif not any(s.origin == "llm" for s in run.sentences):
+    elif answered is None:
         run.notes.append("the records do not answer this question" if not covering or not run.check.checked else
                          "no model sentence passed the citation check")
         yield run.add(f"The records for machine {opp['serial']} do not answer this question [{t_opp}].", [t_opp], "answer")

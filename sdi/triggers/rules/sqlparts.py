@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from sdi.store.duck import sql_literal
 from sdi.triggers.facts import d
 from sdi.triggers.rules.base import RuleParams
 
@@ -32,7 +33,7 @@ def literal(value: Any) -> str:
         return repr(float(value)) if isinstance(value, float) else str(value)
     if isinstance(value, list):
         return "list_value(" + ", ".join(literal(v) for v in value) + ")" if value else "CAST([] AS VARCHAR[])"
-    return "'" + str(value).replace("'", "''") + "'"
+    return sql_literal(value)
 
 
 class Params:
