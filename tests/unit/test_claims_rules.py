@@ -306,3 +306,55 @@ def test_a_claim_word_twice_a_part_number_as_a_value_and_a_circular_cause() -> N
     broken = {"H1": "2025-12-23 repair on PB800-000490: ALARM E-401, CAUSE: BROKEN LEFT HAND BACKGAUGE FINGER, REPL "
                     "LEFT HAND BACKGAUGE FINGER"}
     assert not ok("The left hand backgauge finger was broken, causing a broken left hand backgauge finger [H1].", broken)
+
+
+ANNUAL = {"H1": "2023-01-17 maintenance on PB800-000366: ANNUAL MAINT, CHECKED CYLINDER SEALS, CHANGED HYDRAULIC OIL "
+                "FILTER, MACHINE BACK IN PRODUCTION, ALL OTHER AXES OK"}
+NOZZLE = {"H1": "2026-02-08 maintenance on TL2510-000241: scheduled service. changed nozzle set. laser power at 85 % of nominal"}
+
+
+def test_one_claim_keeps_to_one_item_of_the_note() -> None:
+    assert ok("The service visit found that the cylinder seals were checked and the hydraulic oil filter was changed [H1].",
+              ANNUAL)
+    assert ok("At the annual maintenance the cylinder seals were checked [H1].", ANNUAL)  # the header joins any item
+    assert ok("The laser power was at 85% of nominal [H1].", NOZZLE)
+    garbled = "The service visit found that the machine back in production was all other axes were OK [H1]."
+    assert "separate items" in check_sentence(garbled, ANNUAL).reason
+    assert "separate items" in check_sentence("The nozzle set was changed to 85% of nominal [H1].", NOZZLE).reason
+
+
+def test_advice_joined_to_the_machine_is_given_to_the_machine() -> None:
+    punch = {"H1": "2021-03-28 maintenance on PM500-000248: 1000 H MAINT; SHARPENED PUNCHES; ADVISED OPERATOR TO CLEAN DAILY"}
+    said = "The service visit found that PM500-000248 had a sharpened punch and was advised to clean daily [H1]."
+    assert "not the machine" in check_sentence(said, punch).reason
+    assert ok("The service visit found sharpened punches on PM500-000248 [H1].", punch)
+
+
+def test_a_fault_is_said_of_the_part_whose_item_states_one() -> None:
+    visit = {"H1": "2026-09-11 maintenance on PB2300-000147: preventive maintenance as per schedule; also checked upper "
+                   "tool, worn, to be replaced next visit; spoke with operator and advised to send a photo of the alarm "
+                   "screen next time"}
+    assert ok("The service visit found the upper tool worn, to be replaced next visit [H1].", visit)  # 'WORN' joins its part
+    assert ok("The service visit found a problem with the upper tool [H1].", visit)
+    said = "The service visit found that the PB2300-000147 alarm screen was not functioning properly [H1]."
+    assert "does not state" in check_sentence(said, visit).reason
+
+
+def test_the_machine_is_not_in_the_state_of_its_part_or_its_job() -> None:
+    scale = {"H1": "2019-12-25 replacement on PB800-000744: c/o lh y1 sclae, pn 4419-200, old one: lh y1 scale dirty."}
+    assert "says the machine was dirty" in check_sentence("The service visit found that PB800-000744 was dirty [H1].",
+                                                           scale).reason
+    assert ok("The service visit found the L/H Y1 scale dirty [H1].", scale)
+    closed = {"H1": "2017-01-25 inspection on TL3030-000464: VISUAL INSP. EVERYHING WITHIN SPEC. JOB CLOSED"}
+    assert not ok("The service visit found that TL3030-000464 was closed [H1].", closed)
+
+
+def test_no_parts_ordered_is_a_claim_of_its_own() -> None:
+    visit = {"H1": "2021-11-05 inspection on PB2300-000167: Site visit, inspection, no findings, parts ordered"}
+    assert "did not happen" in check_sentence("The service visit found no parts ordered [H1].", visit).reason
+    assert ok("The inspection found nothing and parts were ordered [H1].", visit)
+
+
+def test_a_deed_is_not_who_did_the_work() -> None:
+    pump = {"H1": "2008-10-08 repair on excavator D: C/O R/H engine fan pump"}
+    assert "a deed named" in check_sentence("The excavator D was repaired by a C/O R/H engine fan pump [H1].", pump).reason

@@ -9,6 +9,7 @@ from sdi.drafting.claims.deeds import (
 )
 from sdi.drafting.claims.degeneracy import degenerate, pasted
 from sdi.drafting.claims.extraction import Claims, extract
+from sdi.drafting.claims.items import mixed_items
 from sdi.drafting.claims.faults import (
     _restates_fault, action_as_cause, added_cause, attachment_unsupported, cause_by, cause_inverted, circular_cause,
     compound_split, conjunct_faults, event_fault, inverted_ok, moved_modifier, negation_unsupported, part_as_cause,
@@ -20,7 +21,8 @@ from sdi.drafting.claims.quantities import (
     number_frame_unsupported, number_frames, part_number_as_value, quantity_changed,
 )
 from sdi.drafting.claims.roles import (
-    asker_inverted, deed_by_thing, event_replaced, event_subject, machine_as_client, machine_fails, offer_turned,
+    asker_inverted, deed_by_thing, event_replaced, event_subject, machine_as_client, machine_fails, machine_state,
+    offer_turned,
     part_as_doer, recipient_changed, recipients,
 )
 
@@ -30,11 +32,11 @@ __all__ = [
 ]
 
 # Claims about how the sentence's parts hang together (numbers, causes, fitted parts, faults, modality).
-STRUCTURE_CHECKS = (machine_fails, machine_is_part, part_as_cause, recipient_changed, conjunct_objects, offer_turned,
+STRUCTURE_CHECKS = (machine_fails, machine_state, machine_is_part, part_as_cause, recipient_changed, conjunct_objects, offer_turned,
                     found_fitted, number_frame_unsupported, cause_by, fitted_with, attachment_unsupported,
                     planned_deed, new_part, truncated_object, quantity_changed, inverted_ok, added_cause,
                     conjunct_faults, compound_split, negation_unsupported, asker_inverted, cause_inverted,
-                    moved_modifier, denied_deed, part_number_as_value, frequency_moved, circular_cause)
+                    moved_modifier, denied_deed, part_number_as_value, frequency_moved, circular_cause, mixed_items)
 
 
 def unsupported_claim(sentence: str, cited: str) -> str | None:

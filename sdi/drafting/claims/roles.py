@@ -6,7 +6,7 @@ import re
 
 from sdi.drafting.claims.lexicon import (
     ACTOR_MODIFIERS, DEEDS, DETERMINERS, EVENT_KINDS, EVENT_NOUNS, FILLER, HEAD_ACTIONS, INFORM, MACHINE_ID,
-    MACHINE_WORDS, PASSIVE, action_class, actor_class, normalise, stem, tokens,
+    MACHINE_WORDS, PASSIVE, action_class, actor_class, normalise, stem, state_class, tokens,
 )
 from sdi.drafting.claims.phrases import _clause, _content, _is_object_word, _machine_before, _noun_phrase
 
@@ -109,13 +109,13 @@ def machine_as_client(sentence: str) -> str | None:
     or a visit, nor the part a deed was done to — a note records work *on* it ('it' before any part is the
     machine)."""
     words = _machine_pronoun(tokens(sentence))
-    if why := _machine_joins_deed(words):
+    if why := _machine_joins_deed(words) or _machine_joins_advice(words):
         return why
     for i, w in enumerate(words[:-2]):
         if w not in ("is", "was", "are", "has", "had") or not _machine_before(words, i):
             continue
         nxt = words[i + 1:i + 5]
-        if nxt[0] in ("recommended", "advised", "asked", "requested") and nxt[1] == "to":
+        if nxt[0] in ADVISED and nxt[1] == "to":
             return f"'the machine {w} {nxt[0]} to …': a recommendation is made to a person"
         if nxt[0] in ("recommended", "scheduled", "due", "planned") and nxt[1] == "for" and len(nxt) > 2 \
                 and action_class(nxt[2]) == "replace":
@@ -164,12 +164,46 @@ def _machine_joins_deed(words: list[str]) -> str | None:
     return None
 
 
+ADVISED = ("recommended", "advised", "asked", "requested", "told", "informed", "instructed")
+
+
+def _machine_joins_advice(words: list[str]) -> str | None:
+    """'PM500-000248 had a sharpened punch and was advised to clean daily': advice joined by 'and' to a clause whose
+    subject is the machine is given to the machine."""
+    for i, w in enumerate(words[2:-1], 2):
+        if w not in ("was", "were") or words[i - 1] != "and" or words[i + 1] not in ADVISED:
+            continue
+        k = next((k for k in range(i - 2, 0, -1) if words[k] in ("is", "was", "are", "were", "has", "had")
+                  or words[k] in (".", ";", "that") or actor_class(words[k])), None)
+        if k is not None and words[k] in ("is", "was", "are", "were", "has", "had") and _machine_before(words, k):
+            return f"'the machine … and {w} {words[i + 1]}': advice is given to a person, not the machine"
+    return None
+
+
 FAILURE = (r"(?:not (?:working|functioning|operational|running|starting)|no (?:power|signal|output)|"
            r"(?:won't|will not|wouldn't|does not|did not|would not) (?:start|work|run)|out of order|broken down)")
 # The machine as the subject ('the pressure sensor on PB1100-… was not working' and 'excavator A's engines' are not).
 MACHINE_FAILS = re.compile(r"(?i)(?<!\bon )(?<!\bof )(?<!\bin )(?<!\bat )(?<!\bfor )"
                            r"\b(?:machine|excavator(?: [a-z])?|equipment|[a-z]{2,4}\d{2,5}-\d{3,6}) "
                            r"(?:\w+ ){0,2}?" + FAILURE)
+
+
+# The machine said to be in a state ('PB800-000744 was dirty', 'TL3030-000464 was closed'); its group is the word.
+MACHINE_STATE = re.compile(r"(?i)(?<!\bon )(?<!\bof )(?<!\bin )(?<!\bat )(?<!\bfor )"
+                           r"\b(?:machine|excavator(?: [a-z])?|equipment|[a-z]{2,4}\d{2,5}-\d{3,6}) (?:was|is|were|are) "
+                           r"(?:found )?(?:to be )?([a-z]+)\b")
+
+
+def machine_state(sentence: str, cited: str) -> str | None:
+    """'the PB800-000744 was dirty' where the old y1 scale was: a part's state (or a job's 'closed') is not the
+    machine's unless the note says it of the machine."""
+    note = normalise(cited.split(": ", 1)[-1])
+    for match in MACHINE_STATE.finditer(sentence):
+        word = match.group(1).lower()
+        if (state_class(word) or word == "closed") and not re.search(
+                rf"\b(?:machine|excavator|unit|equipment)\b(?: \w+){{0,2}} {re.escape(word)}", note):
+            return f"says the machine was {word}; the source says it of something else"
+    return None
 
 
 def machine_fails(sentence: str, cited: str) -> str | None:
@@ -190,6 +224,8 @@ def part_as_doer(sentence: str) -> str | None:
         before = words[max(0, i - 8):i]
         deed = any(x in EVENT_VERBS or action_class(x) in ("repair", "upkeep", "check") for x in before)
         after = [x for x in words[i + 1:i + 4] if x not in DETERMINERS]
+        if deed and words[i + 1] in ("a", "an") and action_class(after[0]) in DEEDS:  # 'by a C/O R/H fan pump'
+            return f"'by a {after[0]} …': a deed named as the one who did the work"
         if deed and after and after[0].isalpha() and not actor_class(after[0]) and not action_class(after[0]) \
                 and _content(after) \
                 and not any(action_class(x) == "replace" for x in before):
