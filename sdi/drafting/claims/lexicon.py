@@ -15,7 +15,7 @@ ABBREVIATIONS: tuple[tuple[str, str], ...] = (
     (r"\badj\b", "adjust"), (r"\binsp\b", "inspection"), (r"\bcust\b\.?", "customer"), (r"\bmaint\b", "maintenance"),
     (r"\bpress\.", "pressure"), (r"\btemp\b", "temperature"), (r"\bvib\b", "vibration"), (r"\beng\b", "engine"),
     (r"\bpwr\b", "power"), (r"\bprot\.", "protective"), (r"\bapprox\b\.?", "approximately"), (r"\bassy\b", "assembly"),
-    (r"\blube\b", "lubrication"),
+    (r"\blube\b", "lubrication"), (r"\bcircular clip", "circlip"),
     (r"(?<=\d)\s*(?:h|hrs?|hours?)\b", " hours"), (r"\s*(?:%|per ?cent\b)", " percent"),
     (r"(?<=\d)\s*(?:min|mins|minutes?)\b", " minutes"), (r"\bmaintain(?:ed|ing|s)?\b", "maintenance"),
     (r"\bno (?:signal|output|power|pressure|response)\b", "fault"), (r"\boverheat(?:ing|ed|s)?\b", "high temperature"),
