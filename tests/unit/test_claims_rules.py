@@ -358,3 +358,29 @@ def test_no_parts_ordered_is_a_claim_of_its_own() -> None:
 def test_a_deed_is_not_who_did_the_work() -> None:
     pump = {"H1": "2008-10-08 repair on excavator D: C/O R/H engine fan pump"}
     assert "a deed named" in check_sentence("The excavator D was repaired by a C/O R/H engine fan pump [H1].", pump).reason
+
+
+def test_garbles_of_b15() -> None:
+    punch = {"H1": "2026-02-26 repair on PM500-000555: E-601 punch tool not released; cause: round punch 30mm blunt; "
+                   "fitted new round punch 30mm PN 6602-110"}
+    assert not ok("The round punch 30mm was blunt, which was fitted new round punch 30mm PN 6602-110 [H1].", punch)
+    assert ok("The round punch 30mm was blunt and was replaced with a new round punch 30mm PN 6602-110 [H1].", punch)
+    fine = {"H1": "2026-10-17 inspection on PM750-000205: visual insp, all ok."}
+    assert "garbled" in check_sentence("The service visit found that PM750-000205 was operational and operational [H1].",
+                                       fine).reason
+    assert ok("The service visit found that PM750-000205 was in good condition [H1].", fine)
+    axes = {"H1": "2024-08-07 maintenance on PB800-000988: PM SERVICE; CALIBRATED Y1/Y2, CHECKED CYL SEALS; ALL OTHER AXES OK"}
+    assert "whole machine" in check_sentence("The service visit found that PB800-000988 was in good condition [H1].",
+                                             axes).reason
+    leak = {"H1": "2005-11-14 repair on excavator D: big oil leak - R.H.S. engine - R.H. bank"}
+    assert "only a person" in check_sentence("The excavator D had a big oil leak, which was reported by R.H. engine [H1].",
+                                             leak).reason
+    rail = {"H1": "2026-01-29 repair on BC200-000343: BENDING BEAM AXIS FOLLOWING ERROR (E-840). FOUND PLAY IN RH BEAM "
+                  "GUIDE RAIL. SWAPPED RH BEAM GUIDE RAIL PART 8840-560."}
+    assert "named as an error" in check_sentence("The play in the RH beam guide rail was part of the 8840-560 error [H1].",
+                                                 rail).reason
+    hose = {"H1": "2003-01-08 repair on excavator B: RESEAL HYDRAULIC HOSE"}
+    assert "nothing about it" in check_sentence("The excavator B was repaired and a hydraulic hose was found [H1].",
+                                                hose).reason
+    coolant = {"H1": "2002-04-17 repair on excavator B: R/HAND ENGINE COOLENT LOSS"}
+    assert not ok("The excavator B was found to have a hand engine coolant loss [H1].", coolant)

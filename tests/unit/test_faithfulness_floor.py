@@ -28,7 +28,7 @@ def test_labelled_set_is_large_and_mixed() -> None:
     models = Counter(i["model"] for i in items if i["model"] != "hand")
     assert sum(models.values()) >= 200 and len(models) >= 2
     assert {i["dataset"] for i in items} == {"demo", "exc"}
-    assert all(i["label"] in ("supported", "unsupported") and i["reason"] and i["split"] in ("dev", "test", "fresh", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14")
+    assert all(i["label"] in ("supported", "unsupported") and i["reason"] and i["split"] in ("dev", "test", "fresh", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14", "fresh15")
                for i in items)
     assert all(any(f"[{k}]" in i["sentence"] for k in i["sources"]) for i in items)
 

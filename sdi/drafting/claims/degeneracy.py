@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from sdi.drafting.claims.lexicon import FILLER, _is_generic_fault, action_class, state_class, stem
+from sdi.drafting.claims.lexicon import (
+    FILLER, NEGATORS, OK_WORDS, _is_generic_fault, action_class, state_class, stem, tokens,
+)
 
 DEGENERATE_MARKERS = re.compile(
     r"(?i)\bthe source\b|\bsource\s*:|\[[TH]\d{1,2}\]\s*:|\(rule\b|\brule \w+ v\d|\bsentence\s*:|\bhere is\b|"
@@ -14,6 +16,21 @@ DEGENERATE_MARKERS = re.compile(
     r"\b[A-Z]{2,4}\d{2,5}-\d{3,6}:|\bexcavator [A-Z]:|\bservice record of\b|\bfound (?:a|the) record\b|\bthe record says so\b|\[[^\]\n]{3,}\]")
 # A sentence with no subject of its own: 'was found on excavator B', 'were replaced'.
 NO_SUBJECT = re.compile(r"(?i)^\W*(?:was|were|is|are|has|have|had|been|being)\b")
+# 'operational and operational', 'found to be in a broken boom hose', 'which was fitted new round punch': no sentence.
+GARBLED = re.compile(r"(?i)\b([a-z]{3,}) (?:and|or) \1\b|\bfound to be in an? \b|"
+                     r"\b(?:was|were) (?:fitted|replaced|swapped|changed|installed) (?:to (?:an? )?)?new [a-z]")
+
+
+FOUND_BARE = re.compile(r"(?i)\b(?:a|an|the) ((?:[\w/.-]+ ){0,5}[\w/.-]+) (?:was|were) found\s*(?=\[|$|,|\.|\band\b)")
+
+
+def _found_bare(sentence: str) -> str | None:
+    """'… and a LH stick float valve was found': a part found, with no state, fault or finding said of it."""
+    for m in FOUND_BARE.finditer(sentence):
+        words = tokens(m.group(1))
+        if not any(state_class(w) or _is_generic_fault(w) or w in NEGATORS or w in OK_WORDS for w in words):
+            return m.group(1)
+    return None
 
 
 def degenerate(sentence: str, cited: str = "") -> str | None:
@@ -25,6 +42,10 @@ def degenerate(sentence: str, cited: str = "") -> str | None:
         return "ends unfinished ('… found:')"
     if NO_SUBJECT.search(sentence):
         return "a fragment with no subject ('was found on …')"
+    if GARBLED.search(sentence):
+        return "garbled ('operational and operational', 'was fitted new …')"
+    if (thing := _found_bare(sentence)) is not None:
+        return f"says '{thing}' was found, and nothing about it"
     if sentence.count("[") != sentence.count("]"):
         return "unbalanced bracket (garbled text)"
     if any(m.group(1).lower() not in HEADER_LEADS for m in HEADER_IN_TEXT.finditer(sentence)):

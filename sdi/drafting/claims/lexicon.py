@@ -7,7 +7,8 @@ import re
 # Abbreviations and spellings read as written out (applied to sentence and source alike, lowercase).
 ABBREVIATIONS: tuple[tuple[str, str], ...] = (
     (r"\blhs\b", "left side"), (r"\brhs\b", "right side"), (r"\bre[- ](?=[a-z]{3,})", "re"),
-    (r"\bl/h\b|\blh\b|\bleft[- ]hand\b", "left"), (r"\br/h\b|\brh\b|\bright[- ]hand\b", "right"),
+    (r"\bl/h(?:and)?\b|\blh\b|\bleft[- ]hand\b", "left"),
+    (r"\br/h(?:and)?\b|\brh\b|\bright[- ]hand\b", "right"),
     (r"\bc/o\b|\bchange[ds]? out\b|\bchanging out\b", "replace"),
     (r"\bu/s\b|\bunserviceable\b|\bout of (?:service|order)\b", "broken"),
     (r"\bw/o\b", "without"), (r"\bw/", "with "), (r"\ba/c\b", "aircon"), (r"\bp/n\b|\bpn\b", "part"),

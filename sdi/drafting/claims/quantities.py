@@ -80,7 +80,10 @@ NUMBER_SUBJECTS = {"part", "p", "pn", "number", "no", "order", "reference", "ref
 
 
 def part_number_as_value(sentence: str, cited: str) -> str | None:
-    """'the position deviation (E-401) was 4455-310': a part number is what a part is, not the value of a fault."""
+    """'the position deviation (E-401) was 4455-310', 'the 8840-560 error': a part number is what a part is, not the
+    value of a fault or an error."""
+    for m in re.finditer(r"\b\d{3,5}-\d{2,5} (error|fault|alarm|code)\b", sentence, re.IGNORECASE):
+        return f"'{m.group(0)}': a part number named as an error"
     for m in PART_NUMBER.finditer(sentence):
         before = tokens(sentence[:m.start()])[-3:]
         if not NUMBER_SUBJECTS & set(before):

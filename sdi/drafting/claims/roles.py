@@ -194,15 +194,26 @@ MACHINE_STATE = re.compile(r"(?i)(?<!\bon )(?<!\bof )(?<!\bin )(?<!\bat )(?<!\bf
                            r"(?:found )?(?:to be )?([a-z]+)\b")
 
 
+MACHINE_OK = re.compile(r"(?i)(?<!\bon )(?<!\bof )(?<!\bin )(?<!\bat )(?<!\bfor )"
+                        r"\b(?:machine|excavator(?: [a-z])?|equipment|[a-z]{2,4}\d{2,5}-\d{3,6}) (?:was|is) (?:found )?"
+                        r"(?:to be )?(?:in good (?:working )?(?:condition|order|shape)|ok|okay|fine|operational|functional)\b")
+# A note that finds the whole machine fine ('ALL OK', 'everything within spec', 'no findings'; not 'all other axes ok').
+WHOLE_OK = re.compile(r"\b(?:all|everything|machine|unit|excavator)\b(?! other)(?: \w+)? (?:ok|okay|fine|good|within spec|"
+                      r"in spec|operational)\b|\bno (?:findings|defects|faults|issues|problems)\b|\bnothing found\b|"
+                      r"\btest run ok\b")
+
+
 def machine_state(sentence: str, cited: str) -> str | None:
     """'the PB800-000744 was dirty' where the old y1 scale was: a part's state (or a job's 'closed') is not the
-    machine's unless the note says it of the machine."""
+    machine's unless the note says it of the machine; nor is 'all other axes ok' the machine's 'good condition'."""
     note = normalise(cited.split(": ", 1)[-1])
     for match in MACHINE_STATE.finditer(sentence):
         word = match.group(1).lower()
         if (state_class(word) or word == "closed") and not re.search(
                 rf"\b(?:machine|excavator|unit|equipment)\b(?: \w+){{0,2}} {re.escape(word)}", note):
             return f"says the machine was {word}; the source says it of something else"
+    if MACHINE_OK.search(sentence) and not WHOLE_OK.search(note):
+        return "says the whole machine was fine; the source says so of some parts only (or not at all)"
     return None
 
 
@@ -242,15 +253,15 @@ def event_replaced(sentence: str) -> str | None:
     return None
 
 
-AGENT_DEEDS = ("recommend", "ask")
+AGENT_DEEDS = ("recommend", "ask", "report")
 
 
 def deed_by_thing(sentence: str) -> str | None:
-    """'recommended by all other axes': only a person recommends or asks (a garbled sentence otherwise)."""
+    """'recommended by all other axes', 'reported by R.H. engine': only a person recommends, asks or reports."""
     words = tokens(sentence)
     for i, w in enumerate(words[:-2]):
         if words[i + 1] == "by" and action_class(w) in AGENT_DEEDS:
             after = _clause(words[i + 2:i + 7])
             if after and not any(actor_class(x) or x in ACTOR_MODIFIERS for x in after):
-                return f"'{w} by {' '.join(after[:4])}': only a person recommends or asks"
+                return f"'{w} by {' '.join(after[:4])}': only a person recommends, asks or reports"
     return None
