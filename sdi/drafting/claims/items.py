@@ -17,9 +17,11 @@ ITEM_BREAKS = {",", ";", ".", "(", ")"}
 # A sentence joins its own claims with these; a cause ('due to', 'caused') may join two items of the source.
 CLAIM_BREAKS = ITEM_BREAKS | {":", "and", "which", "with", "but", "while", "after", "before", "because", "as", "then",
                               "due", "caused", "causing", "so"}
-RECORD = re.compile(r"\d{4}-\d{2}-\d{2} [\w ]+ on ")  # a service record ("2023-01-17 maintenance on …"), not a fact line
-FRAME = {"trusted", "advisor", "site", "scheduled", "specified", "specifications", "within", "beyond", "limit", "safety",
-         "shows", "recorded", "following"}  # an advisor's or a finding's framing, not a thing the note names
+RECORD = re.compile(r"\d{4}-\d{2}-\d{2} [\w ]+ on ")  # a service record ("2023-01-17 maintenance on …"), not a fact
+# An advisor's or a finding's framing, not a thing the note names.
+FRAME = {"trusted", "advisor", "site", "scheduled", "specified", "specifications", "within", "beyond", "limit",
+         "safety", "shows", "recorded", "following"}
+NOT_THINGS = FILLER | MACHINE_WORDS | EVENT_NOUNS | EVENT_KINDS | FRAME | OK_WORDS | NEGATORS
 
 
 def _split(words: list[str], breaks: set[str]) -> list[list[str]]:
@@ -38,8 +40,8 @@ def _things(words: list[str]) -> list[str]:
     anything, or framing)."""
     out = []
     for w in words:
-        if not w[0].isalpha() or len(w) < 2 or w in FILLER | MACHINE_WORDS | EVENT_NOUNS | EVENT_KINDS | FRAME \
-                or w in OK_WORDS | NEGATORS or MACHINE_ID.fullmatch(w) or action_class(w) or actor_class(w) or _is_generic_fault(w):
+        if not w[0].isalpha() or len(w) < 2 or w in NOT_THINGS or MACHINE_ID.fullmatch(w) or action_class(w) \
+                or actor_class(w) or _is_generic_fault(w):
             continue
         out.append(stem(w.removesuffix("'s")))
     return out

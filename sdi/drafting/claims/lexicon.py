@@ -75,7 +75,8 @@ MACHINE_ID = re.compile(r"[a-z]{2,4}\d{2,5}")
 FRAMING = {"advise", "tell", "inform", "remind", "assure"}  # "I advise the customer that …": the addressee
 DEEDS = {"repair", "replace", "check", "recommend", "ask", "upkeep"}
 HEAD_ACTIONS = {"replace", "repair", "upkeep"}
-DENIABLE = DEEDS - {"check"} | {"order"}  # "never replaced", "no parts ordered" are claims of their own; "not checked" reads as a finding
+# "never replaced", "no parts ordered" are claims of their own; "not checked" reads as a finding.
+DENIABLE = DEEDS - {"check"} | {"order"}
 PASSIVE = {"was", "were", "been", "be", "is", "are", "being", "got"}
 CLAUSE_BREAKS = {"after", "because", "since", "due", "when", "while", "during", "before", "but", "which", "that", "as"}
 DETERMINERS = {"the", "a", "an", "this", "that", "its", "their", "his", "her"}
