@@ -54,7 +54,8 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
 
     @eval_app.command("faithfulness")
     def faithfulness(
-        split: Annotated[str, typer.Option(help="Which part of the labelled set: test, dev, fresh…fresh15 (batches b6–b15, labelled blind) or all.")] = "test",
+        split: Annotated[str, typer.Option(help="Which part of the labelled set: test, dev, fresh…fresh16 "
+                                                "(batches b6–b16, labelled blind) or all.")] = "test",
         as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     ) -> None:
         """The claim check's precision and recall on the labelled set, next to the old word-overlap check."""
@@ -65,7 +66,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
 
     @eval_app.command("note-leads")
     def note_leads(
-        split: Annotated[str, typer.Option(help="Which part of the labelled set: test, dev, fresh…fresh15 (batches b6–b15, labelled blind) or all.")] = "test",
+        split: Annotated[str, typer.Option(help="Which part of the labelled set: test, dev or all.")] = "test",
         batch: Annotated[str | None, typer.Option(help="b1 (developed on) or b2 (held out); default both.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
         errors: Annotated[bool, typer.Option("--errors", help="List every false, missed and mis-kinded lead.")] = False,
