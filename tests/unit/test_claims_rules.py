@@ -384,3 +384,10 @@ def test_garbles_of_b15() -> None:
                                                 hose).reason
     coolant = {"H1": "2002-04-17 repair on excavator B: R/HAND ENGINE COOLENT LOSS"}
     assert not ok("The excavator B was found to have a hand engine coolant loss [H1].", coolant)
+
+
+def test_no_leaks_found_is_a_finished_sentence() -> None:
+    nozzle = {"H2": "2026-06-29 repair on TL3030-001296: Nozzle collision detected (E-101). traced to out of round cutting "
+                    "nozzle. swapped cutting nozzle. no leaks found."}
+    assert ok("The cutting nozzle was swapped and no leaks found [H2].", nozzle)
+    assert "unfinished" in check_sentence("The cutting nozzle was swapped and the visit found [H2].", nozzle).reason

@@ -38,7 +38,7 @@ def degenerate(sentence: str, cited: str = "") -> str | None:
     itself repeats ('fund l/h back gauge finger bent; fitted new l/h back gauge finger') may repeat."""
     if DEGENERATE_MARKERS.search(sentence):
         return "copies a source header, marker or meta text"
-    if UNFINISHED.search(sentence):
+    if UNFINISHED.search(sentence) and not NONE_FOUND.search(sentence):
         return "ends unfinished ('… found:')"
     if NO_SUBJECT.search(sentence):
         return "a fragment with no subject ('was found on …')"
@@ -110,6 +110,7 @@ def _as_written(text: str) -> list[str]:
 
 
 # A label or list left open where the claim should follow ('… found:', 'Maintenance on PM500 found', '… with the').
+NONE_FOUND = re.compile(r"(?i)\b(?:no \w+|nothing|none) found\s*\.?\s*$")  # '… no leaks found.' is finished
 UNFINISHED = re.compile(r"(?:[:;,\-–—]|(?i:(?<!was )(?<!were )(?<!been )(?<! is )(?<!are )\bfound|"
                         r"\b(?:the|a|an|of|with|and|or|to|on|that)))\s*\.?\s*$")
 HEADER_IN_TEXT = re.compile(r"(?i)(\S+)\s+\d{4}-\d{2}-\d{2} (?:repair|maintenance|inspection|replacement) on ")
