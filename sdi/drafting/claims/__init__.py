@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sdi.drafting.claims.dates import date_mentions, dates_in, scrub_dates, years_in
 from sdi.drafting.claims.deeds import (
-    conjunct_objects, denied_deed, fitted_with, found_fitted, frequency_moved, machine_is_part, new_part, participle_noun,
-    planned_deed, repaired_to,
+    conjunct_objects, denied_deed, fitted_with, found_fitted, frequency_moved, machine_is_part, new_part,
+    participle_noun, planned_deed, repaired_to,
 )
 from sdi.drafting.claims.degeneracy import degenerate, pasted
 from sdi.drafting.claims.extraction import Claims, extract
@@ -22,8 +22,7 @@ from sdi.drafting.claims.quantities import (
 )
 from sdi.drafting.claims.roles import (
     asker_inverted, deed_by_thing, event_replaced, event_subject, machine_as_client, machine_fails, machine_state,
-    offer_turned,
-    part_as_doer, recipient_changed, recipients,
+    offer_turned, part_as_doer, recipient_changed, recipients,
 )
 
 __all__ = [
@@ -32,8 +31,8 @@ __all__ = [
 ]
 
 # Claims about how the sentence's parts hang together (numbers, causes, fitted parts, faults, modality).
-STRUCTURE_CHECKS = (machine_fails, machine_state, machine_is_part, part_as_cause, recipient_changed, conjunct_objects, offer_turned,
-                    found_fitted, number_frame_unsupported, cause_by, fitted_with, attachment_unsupported,
+STRUCTURE_CHECKS = (machine_fails, machine_state, machine_is_part, part_as_cause, recipient_changed, conjunct_objects,
+                    offer_turned, found_fitted, number_frame_unsupported, cause_by, fitted_with, attachment_unsupported,
                     planned_deed, new_part, truncated_object, quantity_changed, inverted_ok, added_cause,
                     conjunct_faults, compound_split, negation_unsupported, asker_inverted, cause_inverted,
                     moved_modifier, denied_deed, part_number_as_value, frequency_moved, circular_cause, mixed_items)

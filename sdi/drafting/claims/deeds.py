@@ -7,7 +7,7 @@ import re
 from sdi.drafting.claims.extraction import Claims, extract
 from sdi.drafting.claims.lexicon import (
     CLAUSE_BREAKS, DEEDS, DETERMINERS, MACHINE_WORDS, MODAL_AFTER, PARTICLES, PASSIVE, PREPOSITIONS, _is_generic_fault,
-    action_class, actor_class, state_class, stem, tokens, upkeep_kind,
+    action_class, actor_class, fault_word, state_class, stem, tokens, upkeep_kind,
 )
 from sdi.drafting.claims.phrases import (
     _clause, _content, _first_np, _is_object_word, _machine_before, _noun_phrase, _np_start, _term_in,
@@ -164,8 +164,7 @@ def found_fitted(sentence: str, cited: str) -> str | None:
     words = tokens(sentence)
     if FOUND_DEED.search(" ".join(words)) and not FOUND_DEED.search(" ".join(tokens(cited))):
         return "'found a replacement / new part': a fitted part is not a finding"
-    if any(state_class(w) or _is_generic_fault(w) for w in words) or any(action_class(w) == "find"
-                                                                          for w in tokens(cited)):
+    if any(fault_word(w) for w in words) or any(action_class(w) == "find" for w in tokens(cited)):
         return None
     pool = _fitted_pool(cited)
     for i, w in enumerate(words):

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 from sdi.drafting.claims.lexicon import (
-    FILLER, NEGATORS, OK_WORDS, _is_generic_fault, action_class, state_class, stem, tokens,
+    FILLER, NEGATORS, OK_WORDS, action_class, fault_word, stem, tokens,
 )
 
 DEGENERATE_MARKERS = re.compile(
@@ -28,7 +28,7 @@ def _found_bare(sentence: str) -> str | None:
     """'… and a LH stick float valve was found': a part found, with no state, fault or finding said of it."""
     for m in FOUND_BARE.finditer(sentence):
         words = tokens(m.group(1))
-        if not any(state_class(w) or _is_generic_fault(w) or w in NEGATORS or w in OK_WORDS for w in words):
+        if not any(fault_word(w) or w in NEGATORS or w in OK_WORDS for w in words):
             return m.group(1)
     return None
 
@@ -94,7 +94,7 @@ def _claim_stem(word: str) -> str | None:
     """The stem of a deed or fault word written out (an abbreviation copied as a name, 'the repl chiller filter',
     is no claim)."""
     full = word.isalpha() and len(word) > 4
-    return stem(word) if full and (action_class(word) or state_class(word) or _is_generic_fault(word)) else None
+    return stem(word) if full and (action_class(word) or fault_word(word)) else None
 
 
 def _said_twice(words: list[str]) -> set[str]:

@@ -7,7 +7,8 @@ import re
 from sdi.drafting.claims.extraction import Claims
 from sdi.drafting.claims.lexicon import (
     CLAUSE_BREAKS, DEEDS, DETERMINERS, EVENT_KINDS, EVENT_NOUNS, MACHINE_WORDS, NEGATORS, PART_HEADS, PASSIVE,
-    PREPOSITIONS, SIDES, WORKING, _is_generic_fault, action_class, actor_class, normalise, state_class, stem, tokens,
+    PREPOSITIONS, SIDES, WORKING, _is_generic_fault, action_class, actor_class, fault_word, normalise, state_class,
+    stem, tokens,
 )
 from sdi.drafting.claims.phrases import (
     _clause, _clause_before, _content, _first_np, _is_object_word, _names_a_part, _np_start, _runs, _term_in,
@@ -54,7 +55,7 @@ def part_as_cause(sentence: str, cited: str) -> str | None:
             if not x[0].isalnum() or x in CLAUSE_BREAKS or x in ("and", "or"):
                 break
             phrase.append(x)
-        faulty = any(state_class(x) or _is_generic_fault(x) or x[0].isdigit() or x in WORKING | NEGATORS | {"alarm"}
+        faulty = any(fault_word(x) or x[0].isdigit() or x in WORKING | NEGATORS | {"alarm"}
                      or actor_class(x) or x in EVENT_NOUNS for x in phrase)
         if phrase and not faulty and [t for t in _content(phrase) if t != "machine"]:
             return f"'due to {' '.join(phrase)}': a part given as the cause, not a fault"

@@ -6,7 +6,7 @@ import re
 
 from sdi.drafting.claims.lexicon import (
     EVENT_KINDS, EVENT_NOUNS, FILLER, MACHINE_ID, MACHINE_WORDS, NEGATORS, OK_WORDS, WORKING, _is_generic_fault,
-    action_class, actor_class, stem, state_class, tokens,
+    action_class, actor_class, fault_word, stem, state_class, tokens,
 )
 from sdi.drafting.claims.phrases import _term_in
 
@@ -77,14 +77,16 @@ def _failing(claim: list[str]) -> bool:
 
 def _faulted(run: list[str]) -> bool:
     """An item of the note states a fault of some kind."""
-    return any(state_class(w) or _is_generic_fault(w) for w in run if w[0].isalpha())
+    return any(fault_word(w) for w in run if w[0].isalpha())
 
 
 def mixed_items(sentence: str, cited: str) -> str | None:
     """'the machine back in production was all other axes were OK': one claim made of words from separate items;
     'the alarm screen was not functioning' where the note's item on the alarm screen states no fault."""
+    if not RECORD.match(cited):
+        return None
     runs = _items(tokens(_whole_numbers(cited)))
-    if not RECORD.match(cited) or len(runs) < 2:
+    if len(runs) < 2:
         return None
     items = [set(_things(run)) | set(run) for run in runs]
     header = items[0]

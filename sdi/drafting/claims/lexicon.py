@@ -76,7 +76,7 @@ FRAMING = {"advise", "tell", "inform", "remind", "assure"}  # "I advise the cust
 DEEDS = {"repair", "replace", "check", "recommend", "ask", "upkeep"}
 HEAD_ACTIONS = {"replace", "repair", "upkeep"}
 # "never replaced", "no parts ordered" are claims of their own; "not checked" reads as a finding.
-DENIABLE = DEEDS - {"check"} | {"order"}
+DENIABLE = (DEEDS - {"check"}) | {"order"}
 PASSIVE = {"was", "were", "been", "be", "is", "are", "being", "got"}
 CLAUSE_BREAKS = {"after", "because", "since", "due", "when", "while", "during", "before", "but", "which", "that", "as"}
 DETERMINERS = {"the", "a", "an", "this", "that", "its", "their", "his", "her"}
@@ -220,6 +220,11 @@ def actor_class(word: str) -> str | None:
 def _is_generic_fault(word: str) -> bool:
     """'fault', 'problem', 'issue': supported by any stated fault."""
     return any(stem(word).startswith(g) for g in GENERIC_FAULT)
+
+
+def fault_word(word: str) -> bool:
+    """A word that names a fault: a state ('worn', 'leaking') or a generic one ('faulty', 'problem')."""
+    return bool(state_class(word)) or _is_generic_fault(word)
 
 
 PREPOSITIONS = {"on", "in", "at", "of", "for", "from", "off", "near", "under", "behind", "inside", "to", "onto", "into",

@@ -76,13 +76,14 @@ def quantity_changed(sentence: str, cited: str) -> str | None:
 
 
 PART_NUMBER = re.compile(r"\b(?:was|is|were|are)\s+(?:p/?n\s*|part\s+)?\d{3,}-\d{2,}\b", re.IGNORECASE)
+PART_AS_ERROR = re.compile(r"\b\d{3,5}-\d{2,5} (?:error|fault|alarm|code)\b", re.IGNORECASE)
 NUMBER_SUBJECTS = {"part", "p", "pn", "number", "no", "order", "reference", "ref"}
 
 
 def part_number_as_value(sentence: str, cited: str) -> str | None:
     """'the position deviation (E-401) was 4455-310', 'the 8840-560 error': a part number is what a part is, not the
     value of a fault or an error."""
-    for m in re.finditer(r"\b\d{3,5}-\d{2,5} (error|fault|alarm|code)\b", sentence, re.IGNORECASE):
+    if m := PART_AS_ERROR.search(sentence):
         return f"'{m.group(0)}': a part number named as an error"
     for m in PART_NUMBER.finditer(sentence):
         before = tokens(sentence[:m.start()])[-3:]

@@ -165,6 +165,7 @@ def _machine_joins_deed(words: list[str]) -> str | None:
 
 
 ADVISED = ("recommended", "advised", "asked", "requested", "told", "informed", "instructed")
+LINKS = ("is", "was", "are", "were", "has", "had")  # the verb after a clause's subject
 
 
 def _machine_joins_advice(words: list[str]) -> str | None:
@@ -173,9 +174,9 @@ def _machine_joins_advice(words: list[str]) -> str | None:
     for i, w in enumerate(words[2:-1], 2):
         if w not in ("was", "were") or words[i - 1] != "and" or words[i + 1] not in ADVISED:
             continue
-        k = next((k for k in range(i - 2, 0, -1) if words[k] in ("is", "was", "are", "were", "has", "had")
-                  or words[k] in (".", ";", "that") or actor_class(words[k])), None)
-        if k is not None and words[k] in ("is", "was", "are", "were", "has", "had") and _machine_before(words, k):
+        k = next((k for k in range(i - 2, 0, -1) if words[k] in LINKS or words[k] in (".", ";", "that")
+                  or actor_class(words[k])), None)
+        if k is not None and words[k] in LINKS and _machine_before(words, k):
             return f"'the machine … and {w} {words[i + 1]}': advice is given to a person, not the machine"
     return None
 
@@ -183,30 +184,28 @@ def _machine_joins_advice(words: list[str]) -> str | None:
 FAILURE = (r"(?:not (?:working|functioning|operational|running|starting)|no (?:power|signal|output)|"
            r"(?:won't|will not|wouldn't|does not|did not|would not) (?:start|work|run)|out of order|broken down)")
 # The machine as the subject ('the pressure sensor on PB1100-… was not working' and 'excavator A's engines' are not).
-MACHINE_FAILS = re.compile(r"(?i)(?<!\bon )(?<!\bof )(?<!\bin )(?<!\bat )(?<!\bfor )"
-                           r"\b(?:machine|excavator(?: [a-z])?|equipment|[a-z]{2,4}\d{2,5}-\d{3,6}) "
-                           r"(?:\w+ ){0,2}?" + FAILURE)
-
-
+MACHINE_SUBJECT = (r"(?i)(?<!\bon )(?<!\bof )(?<!\bin )(?<!\bat )(?<!\bfor )"
+                   r"\b(?:machine|excavator(?: [a-z])?|equipment|[a-z]{2,4}\d{2,5}-\d{3,6}) ")
+MACHINE_FAILS = re.compile(MACHINE_SUBJECT + r"(?:\w+ ){0,2}?" + FAILURE)
 # The machine said to be in a state ('PB800-000744 was dirty', 'TL3030-000464 was closed'); its group is the word.
-MACHINE_STATE = re.compile(r"(?i)(?<!\bon )(?<!\bof )(?<!\bin )(?<!\bat )(?<!\bfor )"
-                           r"\b(?:machine|excavator(?: [a-z])?|equipment|[a-z]{2,4}\d{2,5}-\d{3,6}) (?:was|is|were|are) "
-                           r"(?:found )?(?:to be )?([a-z]+)\b")
-
-
-MACHINE_OK = re.compile(r"(?i)(?<!\bon )(?<!\bof )(?<!\bin )(?<!\bat )(?<!\bfor )"
-                        r"\b(?:machine|excavator(?: [a-z])?|equipment|[a-z]{2,4}\d{2,5}-\d{3,6}) (?:was|is) (?:found )?"
-                        r"(?:to be )?(?:in good (?:working )?(?:condition|order|shape)|ok|okay|fine|operational|functional)\b")
+MACHINE_STATE = re.compile(MACHINE_SUBJECT + r"(?:was|is|were|are) (?:found )?(?:to be )?([a-z]+)\b")
+MACHINE_OK = re.compile(MACHINE_SUBJECT + r"(?:was|is) (?:found )?(?:to be )?"
+                        r"(?:in good (?:working )?(?:condition|order|shape)|ok|okay|fine|operational|functional)\b")
 # A note that finds the whole machine fine ('ALL OK', 'everything within spec', 'no findings'; not 'all other axes ok').
-WHOLE_OK = re.compile(r"\b(?:all|everything|machine|unit|excavator)\b(?! other)(?: \w+)? (?:ok|okay|fine|good|within spec|"
-                      r"in spec|operational)\b|\bno (?:findings|defects|faults|issues|problems)\b|\bnothing found\b|"
+WHOLE_OK = re.compile(r"\b(?:all|everything|machine|unit|excavator)\b(?! other)(?: \w+)? "
+                      r"(?:ok|okay|fine|good|within spec|in spec|operational)\b|\bno (?:findings|defects|faults|issues|problems)\b|\bnothing found\b|"
                       r"\btest run ok\b")
+
+
+def _note(cited: str) -> str:
+    """A record's note without its header ('2026-01-06 repair on PB1100-000166: …')."""
+    return cited.split(": ", 1)[-1]
 
 
 def machine_state(sentence: str, cited: str) -> str | None:
     """'the PB800-000744 was dirty' where the old y1 scale was: a part's state (or a job's 'closed') is not the
     machine's unless the note says it of the machine; nor is 'all other axes ok' the machine's 'good condition'."""
-    note = normalise(cited.split(": ", 1)[-1])
+    note = normalise(_note(cited))
     for match in MACHINE_STATE.finditer(sentence):
         word = match.group(1).lower()
         if (state_class(word) or word == "closed") and not re.search(
@@ -220,7 +219,7 @@ def machine_state(sentence: str, cited: str) -> str | None:
 def machine_fails(sentence: str, cited: str) -> str | None:
     """'the excavator has no power' where the source says the rear a/c unit has none: a part's failure is not the
     whole machine's."""
-    note = cited.split(": ", 1)[-1]
+    note = _note(cited)
     if MACHINE_FAILS.search(sentence) and not MACHINE_FAILS.search(note):
         return "says the whole machine failed; the source says it of a part (or not at all)"
     return None
@@ -235,7 +234,8 @@ def part_as_doer(sentence: str) -> str | None:
         before = words[max(0, i - 8):i]
         deed = any(x in EVENT_VERBS or action_class(x) in ("repair", "upkeep", "check") for x in before)
         after = [x for x in words[i + 1:i + 4] if x not in DETERMINERS]
-        if deed and words[i + 1] in ("a", "an") and action_class(after[0]) in DEEDS:  # 'by a C/O R/H fan pump'
+        # 'by a C/O R/H fan pump': a deed where the doer should be
+        if deed and after and words[i + 1] in ("a", "an") and action_class(after[0]) in DEEDS:
             return f"'by a {after[0]} …': a deed named as the one who did the work"
         if deed and after and after[0].isalpha() and not actor_class(after[0]) and not action_class(after[0]) \
                 and _content(after) \
