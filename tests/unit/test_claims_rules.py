@@ -391,3 +391,53 @@ def test_no_leaks_found_is_a_finished_sentence() -> None:
                     "nozzle. swapped cutting nozzle. no leaks found."}
     assert ok("The cutting nozzle was swapped and no leaks found [H2].", nozzle)
     assert "unfinished" in check_sentence("The cutting nozzle was swapped and the visit found [H2].", nozzle).reason
+
+
+def test_a_thing_found_is_found_with_what_was_wrong() -> None:
+    slide = {"H1": "2024-02-19 repair on TL3030-000781: SPATTERED COVER SLIDE, REPL COVER SLIDE, NO LEAKS FOUND, JOB CLOSED"}
+    said = "The service visit found a spattered cover slide, a replacement cover slide, and no leaks [H1]."
+    assert "nothing about it" in check_sentence(said, slide).reason
+    assert ok("The service visit found a spattered cover slide and replaced it [H1].", slide)
+    die = {"H1": "2024-04-23 repair on PM750-000347: craced die. swapped die. advised operator to clean daily"}
+    assert ok("The service visit found a die that was cracked [H1].", die)  # the clause says what was wrong
+    changer = {"H1": "2025-03-20 maintenance on BC200-000801: 1500 h maintenance - checked tool changer"}
+    assert not ok("The maintenance found the tool changer [H1].", changer)
+
+
+def test_a_repair_or_inspection_is_in_no_state() -> None:
+    finger = {"H1": "2017-03-29 repair on PB800-000744: L/H BACK GAUGE FINGER WORN. SWAPPED L/H BACK GAUGE FINGER PN 4455-310."}
+    said = "The service visit found that the PB800-000744 repair on the L/H back gauge finger was worn [H1]."
+    assert "not of the repair" in check_sentence(said, finger).reason
+    assert ok("The service visit found that the L/H back gauge finger was worn [H1].", finger)
+
+
+def test_who_did_it_is_who_the_source_says() -> None:
+    down = {"H1": "2025-07-22 maintenance on TL3030-000817: SCHEDULED SERVICE; RECOMMEND WEAR PARTS KIT ON STOCK AT "
+                  "CUSTOMER; MACHINE WAS DOWN APPROX 2 H BEFORE WE ARRIVED"}
+    said = "The service visit found that the machine was down approximately 2 hours before the customer arrived [H1]."
+    assert "the customer arrived; the source says the technician" in check_sentence(said, down).reason
+    assert ok("The machine was down approximately 2 hours before the technician arrived [H1].", down)
+
+
+def test_a_part_number_is_not_the_part_and_a_state_keeps_its_holder() -> None:
+    chiller = {"H1": "2026-01-06 repair on TL3030-000812: cause: chiller dirty. changed chiller pn 1240-015."}
+    assert "garbled" in check_sentence("The chiller was dirty and changed its PN from 1240-015 to 1240-015 [H1].",
+                                       chiller).reason
+    assert ok("The chiller was dirty and was changed (PN 1240-015) [H1].", chiller)
+    coil = {"H1": "2025-08-22 repair on PB1100-000878: coil burnt on prop valve y1. repl prop valve y1 p/n 4480-015."}
+    assert "the coil on the prop valve y1 is burnt" in check_sentence(
+        "The service visit found that the prop valve y1 was burnt [H1].", coil).reason
+    assert ok("The service visit found a burnt coil on prop valve y1 [H1].", coil)
+
+
+def test_the_visit_is_the_teams_and_a_wear_parts_kit_is_stock() -> None:
+    valve = {"H1": "2020-09-02 repair on TL3030-000612: gas valve leaking. fitted new gas valve. customer considering "
+                   "replacement with newer model"}
+    assert "the customer made the visit" in check_sentence(
+        "The gas valve was leaking and was replaced; the service visit was made by the customer [H1].", valve).reason
+    assert ok("The gas valve was leaking and a new gas valve was fitted [H1].", valve)
+    kit = {"H1": "2023-08-24 maintenance on TL3030-000612: 500H SERVICE. RECOMMEND WEAR PARTS KIT ON STOCK AT CUSTOMER."}
+    assert "state 'wear'" in check_sentence("The service visit found that the part kit was worn [H1].", kit).reason
+    assert ok("The technician recommended a wear parts kit on stock at the customer [H1].", kit)
+    assert "garbled" in check_sentence("The excavator C was repaired by a service visit from who made it [H1].",
+                                       {"H1": "2006-11-27 repair on excavator C: RF-PRESSURISING MOTOR U/S."}).reason

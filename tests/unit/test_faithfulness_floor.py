@@ -18,9 +18,12 @@ from eval.faithfulness_eval import SPLITS, evaluate, load
 # rules: 0.866 / 0.861, not tuned on). After them the test split measures
 # 0.972 (208/214) / 0.918 (67/73), dev 0.959 / 0.976, fresh 0.966 / 0.875. The floors sit a little below what is
 # reached, so a change that loses ground fails; raise them as the check improves, and label a new blind batch
-# before trusting a figure.
+# before trusting a figure. On 2026-11-28 the accept floor went from 0.90 to 0.88: the rule that a thing found must be
+# found with what was wrong ('found a replacement cover slide', rejected by the b13/b14/b16 labellers) refuses two
+# test sentences an early labeller accepted ('found a repair on a handrail', 'found a grease system … and replaced its
+# fittings'): 65/73 = 0.890, for eight more unsupported sentences rejected across the later batches.
 REJECT_FLOOR = 0.96  # share of unsupported sentences the check rejects (target 0.95)
-ACCEPT_FLOOR = 0.90  # share of supported sentences it accepts (target 0.80)
+ACCEPT_FLOOR = 0.88  # share of supported sentences it accepts (target 0.80)
 
 
 def test_labelled_set_is_large_and_mixed() -> None:

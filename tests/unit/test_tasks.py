@@ -25,7 +25,8 @@ def test_one_sentence_is_kept_without_labels_or_tags(raw: str, sentence: str) ->
 
 @pytest.mark.parametrize("raw", ["NOT IN RECORD", "not in record.", "", "  \n", "Pump replaced.",
                                  "Service record of 2024-01-13 repair on TL3030-001164: [H3].",
-                                 "- Service record of 2011-05-16 repair on excavator C:"])
+                                 "- Service record of 2011-05-16 repair on excavator C:",
+                                 '"Service record of 2024-01-13 repair on TL3030-001164:"'])
 def test_a_decline_or_a_fragment_gives_nothing(raw: str) -> None:
     assert clean_reply(raw) is None
 

@@ -13,7 +13,7 @@ from sdi.drafting.claims.items import mixed_items
 from sdi.drafting.claims.faults import (
     _restates_fault, action_as_cause, added_cause, attachment_unsupported, cause_by, cause_inverted, circular_cause,
     compound_split, conjunct_faults, event_fault, inverted_ok, moved_modifier, negation_unsupported, part_as_cause,
-    state_attachments, truncated_object,
+    state_attachments, state_of_place, truncated_object,
 )
 from sdi.drafting.claims.lexicon import DEEDS, HEAD_ACTIONS, _one_edit, action_class, normalise, stem, tokens
 from sdi.drafting.claims.phrases import _term_in
@@ -21,8 +21,8 @@ from sdi.drafting.claims.quantities import (
     number_frame_unsupported, number_frames, part_number_as_value, quantity_changed,
 )
 from sdi.drafting.claims.roles import (
-    asker_inverted, deed_by_thing, event_replaced, event_subject, machine_as_client, machine_fails, machine_state,
-    offer_turned, part_as_doer, recipient_changed, recipients,
+    asker_inverted, deed_by_thing, doer_changed, event_replaced, event_subject, machine_as_client, machine_fails, machine_state,
+    offer_turned, part_as_doer, recipient_changed, recipients, visit_by_client,
 )
 
 __all__ = [
@@ -35,7 +35,8 @@ STRUCTURE_CHECKS = (machine_fails, machine_state, machine_is_part, part_as_cause
                     offer_turned, found_fitted, number_frame_unsupported, cause_by, fitted_with, attachment_unsupported,
                     planned_deed, new_part, truncated_object, quantity_changed, inverted_ok, added_cause,
                     conjunct_faults, compound_split, negation_unsupported, asker_inverted, cause_inverted,
-                    moved_modifier, denied_deed, part_number_as_value, frequency_moved, circular_cause, mixed_items)
+                    moved_modifier, denied_deed, part_number_as_value, frequency_moved, circular_cause, mixed_items,
+                    doer_changed, state_of_place, visit_by_client)
 
 
 def unsupported_claim(sentence: str, cited: str) -> str | None:

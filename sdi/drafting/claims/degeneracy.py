@@ -6,19 +6,22 @@ import re
 from collections import Counter
 
 from sdi.drafting.claims.lexicon import (
-    FILLER, NEGATORS, OK_WORDS, action_class, fault_word, stem, tokens,
+    FILLER, MACHINE_WORDS, NEGATORS, OK_WORDS, action_class, fault_word, stem, tokens,
 )
 
 DEGENERATE_MARKERS = re.compile(
     r"(?i)\bthe source\b|\bsource\s*:|\[[TH]\d{1,2}\]\s*:|\(rule\b|\brule \w+ v\d|\bsentence\s*:|\bhere is\b|"
     r"\bhere's\b|\btalking point\s*:|\bas an ai\b|\bservice record \[|\brecord \[[TH]\d|\bfact \[|"
     r"\d{4}-\d{2}-\d{2} (?:repair|maintenance|inspection|replacement|service|work order) on [\w -]{1,30}:|"
-    r"\b[A-Z]{2,4}\d{2,5}-\d{3,6}:|\bexcavator [A-Z]:|\bservice record of\b|\bfound (?:a|the) record\b|\bthe record says so\b|\[[^\]\n]{3,}\]")
+    r"\b[A-Z]{2,4}\d{2,5}-\d{3,6}:|\bnot (?:in|on) the (?:service )?record\b|\bno [A-Z]{2,4}\d{2,5}-\d{3,6}\b|\bexcavator [A-Z]:|\bservice record of\b|\bfound (?:a|the) record\b|\bthe record says so\b|\[[^\]\n]{3,}\]")
 # A sentence with no subject of its own: 'was found on excavator B', 'were replaced'.
 NO_SUBJECT = re.compile(r"(?i)^\W*(?:was|were|is|are|has|have|had|been|being)\b")
 # 'operational and operational', 'found to be in a broken boom hose', 'which was fitted new round punch': no sentence.
 GARBLED = re.compile(r"(?i)\b([a-z]{3,}) (?:and|or) \1\b|\bfound to be in an? \b|"
-                     r"\b(?:was|were) (?:fitted|replaced|swapped|changed|installed) (?:to (?:an? )?)?new [a-z]")
+                     r"\b(?:was|were) (?:fitted|replaced|swapped|changed|installed) (?:to (?:an? )?)?new [a-z]|"
+                     # 'changed the PN to 9920-440', 'from 1240-015 to 1240-015': a part number is no part
+                     r"\b(?:chang|replac|swapp|renew|updat)\w* (?:the|its|their) (?:pn|p/n|part number|part no)\b|"
+                     r"\bfrom ([\w/.-]+) to \2\b|\b(?:the|a|an) (?:traced|replaced|swapped|changed|fitted) to\b|\bfrom who\b")
 
 
 FOUND_BARE = re.compile(r"(?i)\b(?:a|an|the) ((?:[\w/.-]+ ){0,5}[\w/.-]+) (?:was|were) found\s*(?=\[|$|,|\.|\band\b)")
@@ -30,6 +33,60 @@ def _found_bare(sentence: str) -> str | None:
         words = tokens(m.group(1))
         if not any(fault_word(w) or w in NEGATORS or w in OK_WORDS for w in words):
             return m.group(1)
+    return None
+
+
+# After 'found': where its object list ends (a clause, a deed of its own, the citation).
+FOUND_OBJECT = re.compile(r"(?i)\bfound (?!(?:that|to|out|it|on|in|at|no|nothing|none|all|everything)\b)([^.;:\[\]()]+)")
+RELATIVE = {"which", "that", "who", "where"}
+LINKS = {"was", "were", "is", "are", "been", "has", "had", "have"}
+OBJECT_ENDS = {"due", "because", "causing", "caused", "during", "after", "before", "while",
+               "when", "with", "as", "so"}
+SAYS_STATE = {"flat", "mark", "collision", "deviation", "vibration", "noise", "cavitating", "caviting", "slipping",
+              "misaligned", "sticking", "bypassing", "contaminated", "torn", "loose", "u/s"}
+
+
+def _says_something(words: list[str]) -> bool:
+    """Whether an object found says what was wrong (or right) with it: a state, fault, negation or measure."""
+    return any(fault_word(w) or w in NEGATORS or w in OK_WORDS or w in SAYS_STATE or w[0].isdigit() for w in words)
+
+
+def _found_objects(sentence: str) -> list[list[str]]:
+    """Each thing listed as found ('found a worn cup and a replacement cup' -> [a worn cup], [a replacement cup]);
+    the list ends at a clause or a deed of its own ('… and replaced it')."""
+    found: list[list[str]] = []
+    for m in FOUND_OBJECT.finditer(sentence):
+        current: list[str] = []
+        listed = False  # past a comma or 'and' of this list
+        for word in re.findall(r"[a-z0-9/'-]+|,", m.group(1).lower()):
+            if word in RELATIVE:  # 'a die that was cracked': the clause says it
+                current = []
+                break
+            if word in LINKS or (word.endswith("ed") and not fault_word(word) and word not in SAYS_STATE):
+                current = []  # 'it was recommended', 'job closed': a clause of its own, not a thing found
+                break
+            if word in OBJECT_ENDS or listed and not current and (action_class(word) or word in MACHINE_WORDS):
+                break  # '…, c/o protective glass', '…, machine back in production': the list has ended
+            if word in (",", "and"):
+                found.append(current)
+                current, listed = [], True
+            else:
+                current.append(word)
+        found.append(current)
+    return [words for words in found if words]
+
+
+def _found_unsaid(sentence: str, cited: str) -> str | None:
+    """'found a replacement cover slide', 'found tool changer': a thing found with nothing said of it, unless the
+    record itself says it found that thing."""
+    note = cited.lower()
+    for words in _found_objects(sentence):
+        names = [w for w in words if w.isalpha() and len(w) > 2 and w not in ("the", "and", "its", "their")]
+        if not names or _says_something(words):
+            continue
+        if re.search(r"\bfound\b(?:\W+\w+){0,4}\W+" + re.escape(names[-1][:5]), note):
+            continue
+        return " ".join(words)
     return None
 
 
@@ -46,6 +103,8 @@ def degenerate(sentence: str, cited: str = "") -> str | None:
         return "garbled ('operational and operational', 'was fitted new …')"
     if (thing := _found_bare(sentence)) is not None:
         return f"says '{thing}' was found, and nothing about it"
+    if (thing := _found_unsaid(sentence, cited)) is not None:
+        return f"says it found '{thing}', and nothing about it"
     if sentence.count("[") != sentence.count("]"):
         return "unbalanced bracket (garbled text)"
     if any(m.group(1).lower() not in HEADER_LEADS for m in HEADER_IN_TEXT.finditer(sentence)):

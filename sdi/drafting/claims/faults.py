@@ -307,9 +307,9 @@ def event_fault(sentence: str) -> str | None:
         k = i + 1
         while k < len(words) and words[k] in ("found", "to", "be", "also", "very", "too"):
             k += 1
-        event = subject and subject[0] in EVENT_KINDS and (len(subject) == 1 or subject[1] in PREPOSITIONS
-                                                           and set(_content(subject[2:])) <= {"machine"})
-        if event and k < len(words) and state_class(words[k]):
+        event = subject and subject[0] in EVENT_KINDS and (len(subject) == 1 or subject[1] in PREPOSITIONS)
+        k += k + 1 < len(words) and words[k] == "not"  # 'the repair was found to be not released'
+        if event and k < len(words) and (fault_word(words[k]) or words[k - 1] == "not"):
             return f"'{subject[0]} … {words[k]}': a fault is said of a part, not of the {subject[0]}"
     return None
 
@@ -349,4 +349,22 @@ def circular_cause(sentence: str, cited: str) -> str | None:
         states = {state_class(x) for x in after} - {None}
         if parts and states and parts <= set(_content(before)) and states <= {state_class(x) for x in before}:
             return "the effect restates its cause (the same part and fault on both sides)"
+    return None
+
+
+# 'coil burnt on prop valve y1': a part in a state, then where it sits.
+HOLDER_ON = re.compile(r"\b([a-z][a-z0-9]+) ([a-z]+(?:ed|nt|rn|en)|loose|dirty|faulty|noisy|slack|flat) "
+                       r"(?:on|at|in|@) (?:the )?([a-z][a-z0-9/ -]{1,40})")
+
+
+def state_of_place(sentence: str, cited: str) -> str | None:
+    """'the prop valve y1 was burnt' over 'coil burnt on prop valve y1': the state is the coil's, not its place's."""
+    said = " ".join(tokens(sentence))
+    for m in HOLDER_ON.finditer(" ".join(tokens(cited))):
+        holder, state, place = m.group(1), m.group(2), m.group(3).split()
+        if not (_noun(holder) and state_class(state)) or holder in DETERMINERS or stem(holder) in map(stem, said.split()):
+            continue
+        where = " ".join(place[:3])
+        if re.search(rf"\b{re.escape(where)} (?:was|were|is|are) (?:found )?(?:to be )?{re.escape(state)}\b", said):
+            return f"'{where} … {state}': in the source the {holder} on the {where} is {state}"
     return None

@@ -95,6 +95,6 @@ def mixed_items(sentence: str, cited: str) -> str | None:
         if len(said) >= 2 and not any(all(_term_in(t, item | header) for t in said) for item in items):
             return f"joins words of separate items of the source in one claim: '{' '.join(claim)}'"
         if said and _failing(claim) and not any(
-                _faulted(run) and all(_term_in(t, item | header) for t in said) for run, item in zip(runs, items)):
+                _faulted(run) and all(_term_in(t, item) for t in said) for run, item in zip(runs, items)):
             return f"a fault of {' '.join(said)} that the source's item on it does not state: '{' '.join(claim)}'"
     return None

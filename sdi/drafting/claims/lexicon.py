@@ -17,6 +17,7 @@ ABBREVIATIONS: tuple[tuple[str, str], ...] = (
     (r"\bpress\.", "pressure"), (r"\btemp\b", "temperature"), (r"\bvib\b", "vibration"), (r"\beng\b", "engine"),
     (r"\bpwr\b", "power"), (r"\bprot\.", "protective"), (r"\bapprox\b\.?", "approximately"), (r"\bassy\b", "assembly"),
     (r"\blube\b", "lubrication"), (r"\bcircular clip", "circlip"),
+    (r"\bwear(?:ing)?[- ]?parts?\b", "spares"),  # a kit of wear parts is stock, not a part worn
     (r"(?<=\d)\s*(?:h|hrs?|hours?)\b", " hours"), (r"\s*(?:%|per ?cent\b)", " percent"),
     (r"(?<=\d)\s*(?:min|mins|minutes?)\b", " minutes"), (r"\bmaintain(?:ed|ing|s)?\b", "maintenance"),
     (r"\bno (?:signal|output|power|pressure|response)\b", "fault"), (r"\boverheat(?:ing|ed|s)?\b", "high temperature"),

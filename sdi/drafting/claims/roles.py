@@ -265,3 +265,44 @@ def deed_by_thing(sentence: str) -> str | None:
             if after and not any(actor_class(x) or x in ACTOR_MODIFIERS for x in after):
                 return f"'{w} by {' '.join(after[:4])}': only a person recommends, asks or reports"
     return None
+
+
+AUXILIARIES = {"had", "has", "have", "then", "also", "first"}
+
+
+def _doers(text: str) -> dict[str, tuple[str, set[str]]]:
+    """Each verb written right after a person, with who: 'before we arrived' -> {arriv: (arrived, {technician})}."""
+    words: list[str] = tokens(text)
+    out: dict[str, tuple[str, set[str]]] = {}
+    for i, w in enumerate(words):
+        if not (w.isalpha() and len(w) > 3 and w.endswith(("ed", "s"))) or actor_class(w):
+            continue
+        k = i - 1
+        while k >= 0 and words[k] in AUXILIARIES:
+            k -= 1
+        who = actor_class(words[k]) if k >= 0 else None
+        if who:
+            out.setdefault(stem(w), (w, set()))[1].add(who)
+    return out
+
+
+def doer_changed(sentence: str, cited: str) -> str | None:
+    """'down 2 h before the customer arrived' over '… BEFORE WE ARRIVED': the source names someone else as doing it."""
+    src = _doers(cited)
+    for verb, (word, who) in _doers(sentence).items():
+        if verb in src and not who & src[verb][1]:
+            return f"says the {' / '.join(sorted(who))} {word}; the source says the {' / '.join(sorted(src[verb][1]))}"
+    return None
+
+
+VISIT_BY = re.compile(r"\b(?:visit|service|repair|inspection|maintenance|work)\w* (?:was |were )?(?:made|done|carried out|"
+                      r"performed|conducted|completed|paid) by (?:the |a |an )?(\w+)")
+
+
+def visit_by_client(sentence: str, cited: str) -> str | None:
+    """'service visit made by customer': the visit is the service team's unless the source says who else made it."""
+    for m in VISIT_BY.finditer(" ".join(tokens(sentence))):
+        who = actor_class(m.group(1))
+        if who and who != "technician" and f"by {m.group(1)}" not in " ".join(tokens(cited)):
+            return f"says the {who} made the visit; the source does not"
+    return None
