@@ -32,10 +32,8 @@ def clean_reply(raw: str) -> str | None:
     if DECLINE in raw.upper():
         return None
     line = next((ln.strip() for ln in raw.splitlines() if ln.strip()), "")
-    if HEADER_ONLY.match(line):
-        return None
     line = TAG.sub("", LABEL.sub("", NOTE_ECHO.sub("", line))).strip().strip("\"'“”*").strip()
-    if HEADER_ONLY.match(line):  # once more without the quotes round it ('"Service record of … on TL3030-001164:"')
+    if HEADER_ONLY.match(line):  # judged without labels, tags or quotes ('"Service record of … on TL3030-001164:"')
         return None
     sentence = first_sentence(line).rstrip(".!? ").strip()
     return sentence if len(sentence.split()) >= 3 else None

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 from sdi.drafting.claims.lexicon import (
-    FILLER, MACHINE_WORDS, NEGATORS, OK_WORDS, action_class, fault_word, stem, tokens,
+    DETERMINERS, FILLER, MACHINE_WORDS, NEGATORS, OK_WORDS, action_class, fault_word, stem, tokens,
 )
 
 DEGENERATE_MARKERS = re.compile(
@@ -81,7 +81,7 @@ def _found_unsaid(sentence: str, cited: str) -> str | None:
     record itself says it found that thing."""
     note = cited.lower()
     for words in _found_objects(sentence):
-        names = [w for w in words if w.isalpha() and len(w) > 2 and w not in ("the", "and", "its", "their")]
+        names = [w for w in words if w.isalpha() and len(w) > 2 and w not in DETERMINERS]
         if not names or _says_something(words):
             continue
         if re.search(r"\bfound\b(?:\W+\w+){0,4}\W+" + re.escape(names[-1][:5]), note):

@@ -272,7 +272,7 @@ AUXILIARIES = {"had", "has", "have", "then", "also", "first"}
 
 def _doers(text: str) -> dict[str, tuple[str, set[str]]]:
     """Each verb written right after a person, with who: 'before we arrived' -> {arriv: (arrived, {technician})}."""
-    words: list[str] = tokens(text)
+    words = tokens(text)
     out: dict[str, tuple[str, set[str]]] = {}
     for i, w in enumerate(words):
         if not (w.isalpha() and len(w) > 3 and w.endswith(("ed", "s"))) or actor_class(w):
@@ -301,8 +301,9 @@ VISIT_BY = re.compile(r"\b(?:visit|service|repair|inspection|maintenance|work)\w
 
 def visit_by_client(sentence: str, cited: str) -> str | None:
     """'service visit made by customer': the visit is the service team's unless the source says who else made it."""
+    note = " ".join(tokens(cited))
     for m in VISIT_BY.finditer(" ".join(tokens(sentence))):
         who = actor_class(m.group(1))
-        if who and who != "technician" and f"by {m.group(1)}" not in " ".join(tokens(cited)):
+        if who and who != "technician" and f"by {m.group(1)}" not in note:
             return f"says the {who} made the visit; the source does not"
     return None
