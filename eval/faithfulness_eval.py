@@ -1,6 +1,6 @@
 """How well the claim check separates supported from unsupported sentences on the labelled faithfulness set.
 
-    python -m eval.faithfulness_eval [--split test|dev|fresh|fresh7…fresh18|all] [--json]
+    python -m eval.faithfulness_eval [--split test|dev|fresh|fresh7…fresh19|all] [--json]
 
 Reports, next to the old word-overlap check: the share of unsupported sentences rejected (recall of
 "unsupported"), the share of supported sentences accepted, and the precision of each verdict.
@@ -19,7 +19,7 @@ from sdi.errors import SdiError
 
 LABELLED = Path(__file__).resolve().parent / "faithfulness" / "labelled.jsonl"
 # fresh…: batches b6–b16, labelled blind (see faithfulness/LABELLING.md).
-SPLITS = ("test", "dev", "fresh", *(f"fresh{n}" for n in range(7, 19)), "all")
+SPLITS = ("test", "dev", "fresh", *(f"fresh{n}" for n in range(7, 20)), "all")
 
 
 def check_sentence_overlap(sentence: str, sources: dict[str, str], min_support: float = 0.5) -> Verdict:

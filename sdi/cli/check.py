@@ -54,8 +54,8 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
 
     @eval_app.command("faithfulness")
     def faithfulness(
-        split: Annotated[str, typer.Option(help="Which part of the labelled set: test, dev, fresh…fresh18 "
-                                                "(batches b6–b18, labelled blind) or all.")] = "test",
+        split: Annotated[str, typer.Option(help="Which part of the labelled set: test, dev, fresh…fresh19 "
+                                                "(batches b6–b19, labelled blind) or all.")] = "test",
         as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     ) -> None:
         """The claim check's precision and recall on the labelled set, next to the old word-overlap check."""

@@ -12,7 +12,7 @@ from sdi.drafting.pii import Redactor
 from sdi.drafting.prompts import PromptTemplate
 from sdi.drafting.record import record_draft
 from sdi.drafting.sources import SourceBook
-from sdi.drafting.tasks import cite, clean_reply, head_clause
+from sdi.drafting.tasks import cite, clean_reply, head_clause, sentence_done
 from sdi.drafting.types import Check, Draft, Sentence
 from sdi.llm.base import ChatBackend, GenerationParams, Usage, complete
 
@@ -75,7 +75,8 @@ class DraftRun:
             return None
         call["sent"] = True
         t0 = time.perf_counter()
-        call["raw"] = complete(self.backend, messages, params)
+        # Only the reply's first sentence is used: the model stops once it has started a second one.
+        call["raw"] = complete(self.backend, messages, params, until=sentence_done)
         usage = self.backend.last_usage
         call["usage"] = {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
         self.timings["llm_s"] = round(self.timings.get("llm_s", 0.0) + time.perf_counter() - t0, 3)

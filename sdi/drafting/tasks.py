@@ -39,6 +39,15 @@ def clean_reply(raw: str) -> str | None:
     return sentence if len(sentence.split()) >= 3 else None
 
 
+def sentence_done(raw: str) -> bool:
+    """The reply so far holds its whole first sentence and the start of another: the rest would be thrown away."""
+    line = next((ln for ln in raw.splitlines() if ln.strip()), "")
+    if line.count("[") > line.count("]"):  # inside the note it echoes or a tag
+        return False
+    head = first_sentence(line)
+    return len(head) < len(line.rstrip())
+
+
 def first_sentence(line: str) -> str:
     """The line up to its first full stop that ends a sentence, not an abbreviation ("PROT. GLASS", "approx. 3 h")."""
     for match in re.finditer(r"[.!?](?=\s+[A-Z(\[]|$)", line):

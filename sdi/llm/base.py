@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Protocol, runtime_checkable
+from typing import Any, Callable, Iterator, Protocol, runtime_checkable
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
 
@@ -60,6 +60,20 @@ class ChatBackend(Protocol):
         ...
 
 
-def complete(backend: ChatBackend, messages: list[Message], params: GenerationParams) -> str:
-    """The whole generated text."""
-    return "".join(backend.stream(messages, params))
+def complete(backend: ChatBackend, messages: list[Message], params: GenerationParams,
+             until: Callable[[str], bool] | None = None) -> str:
+    """The generated text; with `until`, generation stops as soon as the text so far satisfies it."""
+    if until is None:
+        return "".join(backend.stream(messages, params))
+    text = ""
+    pieces = backend.stream(messages, params)
+    try:
+        for piece in pieces:
+            text += piece
+            if until(text):
+                break
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()  # stops the model now, not when the generator is collected
+    return text

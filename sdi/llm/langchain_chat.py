@@ -100,5 +100,6 @@ class LangChainBackend:
         except Exception as exc:  # each integration raises its own types (openai.APIError, httpx, ValueError ...)
             raise SdiError(f"the LangChain model {self.target} failed: {type(exc).__name__}: {exc}"[:400],
                            "check llm_kwargs in the config file (base_url, model, api_key) and that its server is up") from exc
-        self.last_usage = Usage(usage.get("input_tokens", 0), usage.get("output_tokens", pieces), first,
-                                time.perf_counter() - start)
+        finally:  # also when the caller stops early
+            self.last_usage = Usage(usage.get("input_tokens", 0), usage.get("output_tokens", pieces), first,
+                                    time.perf_counter() - start)

@@ -60,15 +60,17 @@ class LlamaCppBackend:
                 messages=messages, temperature=params.temperature, seed=params.seed, max_tokens=params.max_tokens,
                 stop=list(params.stop) or None, grammar=grammar, stream=True,
             )
-            for chunk in chunks:
-                text = chunk["choices"][0]["delta"].get("content") or ""
-                if text:
-                    if not pieces:
-                        first = time.perf_counter() - start
-                    pieces += 1
-                    yield text
-            prompt_tokens = self._prompt_tokens(messages)
-            self.last_usage = Usage(prompt_tokens, pieces, first, time.perf_counter() - start)
+            try:
+                for chunk in chunks:
+                    text = chunk["choices"][0]["delta"].get("content") or ""
+                    if text:
+                        if not pieces:
+                            first = time.perf_counter() - start
+                        pieces += 1
+                        yield text
+            finally:  # also when the caller stops early (it has the sentence it wanted)
+                getattr(chunks, "close", lambda: None)()
+                self.last_usage = Usage(self._prompt_tokens(messages), pieces, first, time.perf_counter() - start)
 
     def _prompt_tokens(self, messages: list[Message]) -> int:
         return sum(self.count_tokens(m["content"]) + 4 for m in messages)

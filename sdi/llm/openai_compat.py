@@ -52,4 +52,5 @@ class OpenAICompatBackend:
         except httpx.HTTPError as exc:
             raise SdiError(f"cannot reach the LLM server at {self.base_url}: {exc}",
                            "start the server or fix SDI_LLM=openai:http://host:port/v1#model") from exc
-        self.last_usage = Usage(0, pieces, first, time.perf_counter() - start)
+        finally:  # also when the caller stops early
+            self.last_usage = Usage(0, pieces, first, time.perf_counter() - start)

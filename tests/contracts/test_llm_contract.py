@@ -90,6 +90,17 @@ def test_backend_contract(backend: ChatBackend) -> None:
         assert text.strip()
 
 
+def test_a_caller_may_stop_the_stream_and_ask_again(backend: ChatBackend) -> None:
+    """Generation stops when the caller has what it wants; the usage says so and the next call runs (no held lock)."""
+    params = GenerationParams(max_tokens=24)
+    whole = complete(backend, MESSAGES, params)
+    first = complete(backend, MESSAGES, params, until=lambda text: len(text.split()) >= 2)
+    assert whole.startswith(first)
+    if len(whole.split()) > 3:
+        assert len(first) < len(whole) and backend.last_usage.completion_tokens < params.max_tokens
+    assert complete(backend, MESSAGES, params) == whole
+
+
 def test_bundled_model_is_identified_by_its_file_hash() -> None:
     import hashlib
 

@@ -441,3 +441,45 @@ def test_the_visit_is_the_teams_and_a_wear_parts_kit_is_stock() -> None:
     assert ok("The technician recommended a wear parts kit on stock at the customer [H1].", kit)
     assert "garbled" in check_sentence("The excavator C was repaired by a service visit from who made it [H1].",
                                        {"H1": "2006-11-27 repair on excavator C: RF-PRESSURISING MOTOR U/S."}).reason
+
+
+def test_a_deed_acts_on_its_own_items_thing() -> None:
+    chiller = {"H1": "2025-12-15 inspection on TL3030-000675: condition check. chiller dirty, recommend repl. laser power at "
+                     "98 % of nominal."}
+    said = "The visit found the chiller dirty and recommended to replace the laser power at 98 % of nominal [H1]."
+    assert "of another item" in check_sentence(said, chiller).reason
+    assert ok("The visit found the chiller dirty and recommended replacing it; laser power was at 98 % of nominal [H1].",
+              chiller)
+
+
+def test_to_be_done_is_not_done_whatever_the_verb() -> None:
+    hose = {"H1": "2009-08-25 repair on excavator D: Pirtek to make hose for SHD24"}
+    assert "still to be done ('to make')" in check_sentence("Pirtek made a hose for SHD24 [H1].", hose).reason
+    assert ok("Pirtek is to make a hose for SHD24 [H1].", hose)
+
+
+def test_the_machine_is_not_faulty_for_its_part() -> None:
+    sender = {"H1": "2007-09-10 repair on excavator C: FUEL TANK SENDER FAULTY - RH - REPLACE"}
+    assert "the machine was faulty" in check_sentence("The excavator C was found to be faulty [H1].", sender).reason
+    assert ok("The RH fuel tank sender of excavator C was faulty and was replaced [H1].", sender)
+
+
+def test_what_was_found_needs_a_verb() -> None:
+    belt = {"H1": "2017-08-11 replacement on TL3030-000666: replace L/H drive belt Y. PN 1251-870."}
+    assert "a fragment" in check_sentence("The service visit found that the TL3030-000666 drive belt Y [H1].", belt).reason
+    assert ok("The service visit replaced the L/H drive belt Y (PN 1251-870) [H1].", belt)
+    valve = {"H1": "2024-06-24 replacement on PB2300-000574: Fitted new prop valve Y2. p/n 4480-015."}
+    assert ok("The service visit found that the new prop valve Y2. p/n 4480-015. was fitted [H1].", valve)
+
+
+def test_the_machines_downtime_is_not_its_parts() -> None:
+    pump = {"H1": "2023-11-06 repair on PB1100-000738: cavitating main pump. machine was down approx 29 h before we arrived."}
+    assert "the pump was down" in check_sentence(
+        "The service visit found that the main pump was down approximately 29 hours before we arrived [H1].", pump).reason
+    assert ok("The PB1100-000738 was down approximately 29 hours before we arrived [H1].", pump)
+
+
+def test_an_error_code_is_not_part_of_a_parts_name() -> None:
+    nozzle = {"H1": "2026-10-25 repair on TL3030-000656: MACHINE STOPS WITH E-101. DAMAGED CUTTING NOZZLE. REPL CUTTING NOZZLE."}
+    assert "error code" in check_sentence("The machine stopped with an E-101 cutting nozzle [H1].", nozzle).reason
+    assert ok("The machine stopped with E-101 and the damaged cutting nozzle was replaced [H1].", nozzle)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sdi.drafting.tasks import cite, clean_reply
+from sdi.drafting.tasks import cite, clean_reply, sentence_done
 
 
 @pytest.mark.parametrize("raw, sentence", [
@@ -33,3 +33,16 @@ def test_a_decline_or_a_fragment_gives_nothing(raw: str) -> None:
 
 def test_cite_ends_the_sentence_with_its_tag() -> None:
     assert cite("The pump was replaced", "H2") == "The pump was replaced [H2]."
+
+
+@pytest.mark.parametrize("raw,done", [
+    ("The visit found a worn belt [H1].", False),  # the sentence may still go on: "… [H1]. It was" or end here
+    ("The visit found a worn belt [H1]. The", True),
+    ("The visit found approx. 3 h of", False),  # an abbreviation's full stop ends nothing
+    ("[WORN PADS. SWAPPED", False),  # inside the note the model echoes
+    ("[WORN PADS. SWAPPED PADS.] - The visit found worn pads [H1]. It", True),
+])
+def test_generation_stops_once_a_second_sentence_starts(raw: str, done: bool) -> None:
+    assert sentence_done(raw) is done
+    if done:  # what is kept is what the whole reply would have given
+        assert clean_reply(raw) == clean_reply(raw + " was replaced the same day [H1].")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sdi.drafting.claims.dates import date_mentions, dates_in, scrub_dates, years_in
 from sdi.drafting.claims.deeds import (
-    conjunct_objects, denied_deed, fitted_with, found_fitted, frequency_moved, machine_is_part, new_part,
+    conjunct_objects, denied_deed, fitted_with, found_fitted, infinitive_done, frequency_moved, machine_is_part, new_part,
     participle_noun, planned_deed, repaired_to,
 )
 from sdi.drafting.claims.degeneracy import degenerate, pasted
 from sdi.drafting.claims.extraction import Claims, extract
-from sdi.drafting.claims.items import mixed_items
+from sdi.drafting.claims.items import deed_of_item, mixed_items
 from sdi.drafting.claims.faults import (
     _restates_fault, action_as_cause, added_cause, attachment_unsupported, cause_by, cause_inverted, circular_cause,
     compound_split, conjunct_faults, event_fault, inverted_ok, moved_modifier, negation_unsupported, part_as_cause,
@@ -18,10 +18,10 @@ from sdi.drafting.claims.faults import (
 from sdi.drafting.claims.lexicon import DEEDS, HEAD_ACTIONS, _one_edit, action_class, normalise, stem, tokens
 from sdi.drafting.claims.phrases import _term_in
 from sdi.drafting.claims.quantities import (
-    number_frame_unsupported, number_frames, part_number_as_value, quantity_changed,
+    code_as_part, number_frame_unsupported, number_frames, part_number_as_value, quantity_changed,
 )
 from sdi.drafting.claims.roles import (
-    asker_inverted, deed_by_thing, doer_changed, event_replaced, event_subject, machine_as_client, machine_fails, machine_state,
+    asker_inverted, deed_by_thing, doer_changed, downtime_of_part, event_replaced, event_subject, machine_as_client, machine_fails, machine_state,
     offer_turned, part_as_doer, recipient_changed, recipients, visit_by_client,
 )
 
@@ -36,7 +36,8 @@ STRUCTURE_CHECKS = (machine_fails, machine_state, machine_is_part, part_as_cause
                     planned_deed, new_part, truncated_object, quantity_changed, inverted_ok, added_cause,
                     conjunct_faults, compound_split, negation_unsupported, asker_inverted, cause_inverted,
                     moved_modifier, denied_deed, part_number_as_value, frequency_moved, circular_cause, mixed_items,
-                    doer_changed, state_of_place, visit_by_client)
+                    doer_changed, state_of_place, visit_by_client, deed_of_item,
+                    infinitive_done, downtime_of_part, code_as_part)
 
 
 def unsupported_claim(sentence: str, cited: str) -> str | None:

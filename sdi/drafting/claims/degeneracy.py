@@ -38,6 +38,7 @@ def _found_bare(sentence: str) -> str | None:
 
 # After 'found': where its object list ends (a clause, a deed of its own, the citation).
 FOUND_OBJECT = re.compile(r"(?i)\bfound (?!(?:that|to|out|it|on|in|at|no|nothing|none|all|everything)\b)([^.;:\[\]()]+)")
+FOUND_THAT = re.compile(r"(?i)\bfound that ([^.;:\[\]()]+?)\s*(?:\[|\.?\s*$)")
 RELATIVE = {"which", "that", "who", "where"}
 LINKS = {"was", "were", "is", "are", "been", "has", "had", "have"}
 OBJECT_ENDS = {"due", "because", "causing", "caused", "during", "after", "before", "while",
@@ -90,6 +91,16 @@ def _found_unsaid(sentence: str, cited: str) -> str | None:
     return None
 
 
+def _that_without_verb(sentence: str) -> str | None:
+    """'found that the TL3030-000666 drive belt Y': what was found names a thing and says nothing of it."""
+    for m in FOUND_THAT.finditer(sentence):
+        words = re.findall(r"[a-z0-9/'-]+", m.group(1).lower())
+        if words and not any(w in LINKS or w.endswith(("ed", "ing", "s")) or action_class(w) or _says_something([w])
+                             for w in words):
+            return " ".join(words)
+    return None
+
+
 def degenerate(sentence: str, cited: str = "") -> str | None:
     """Why a sentence is not a sentence (repetition, pasted headers, meta text), or None; a phrase the cited text
     itself repeats ('fund l/h back gauge finger bent; fitted new l/h back gauge finger') may repeat."""
@@ -105,6 +116,8 @@ def degenerate(sentence: str, cited: str = "") -> str | None:
         return f"says '{thing}' was found, and nothing about it"
     if (thing := _found_unsaid(sentence, cited)) is not None:
         return f"says it found '{thing}', and nothing about it"
+    if (clause := _that_without_verb(sentence)) is not None:
+        return f"'found that {clause}': a clause with no verb (a fragment)"
     if sentence.count("[") != sentence.count("]"):
         return "unbalanced bracket (garbled text)"
     if any(m.group(1).lower() not in HEADER_LEADS for m in HEADER_IN_TEXT.finditer(sentence)):

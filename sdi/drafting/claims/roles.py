@@ -6,7 +6,7 @@ import re
 
 from sdi.drafting.claims.lexicon import (
     ACTOR_MODIFIERS, DEEDS, DETERMINERS, EVENT_KINDS, EVENT_NOUNS, FILLER, HEAD_ACTIONS, INFORM, MACHINE_ID,
-    MACHINE_WORDS, PASSIVE, action_class, actor_class, normalise, stem, state_class, tokens,
+    MACHINE_WORDS, PASSIVE, action_class, actor_class, fault_word, normalise, stem, state_class, tokens,
 )
 from sdi.drafting.claims.phrases import _clause, _content, _is_object_word, _machine_before, _noun_phrase
 
@@ -203,12 +203,12 @@ def _note(cited: str) -> str:
 
 
 def machine_state(sentence: str, cited: str) -> str | None:
-    """'the PB800-000744 was dirty' where the old y1 scale was: a part's state (or a job's 'closed') is not the
+    """'the PB800-000744 was dirty' (or 'faulty') where the old y1 scale was: a part's state (or a job's 'closed') is not the
     machine's unless the note says it of the machine; nor is 'all other axes ok' the machine's 'good condition'."""
     note = normalise(_note(cited))
     for match in MACHINE_STATE.finditer(sentence):
         word = match.group(1).lower()
-        if (state_class(word) or word == "closed") and not re.search(
+        if (fault_word(word) or word == "closed") and not re.search(
                 rf"\b(?:machine|excavator|unit|equipment)\b(?: \w+){{0,2}} {re.escape(word)}", note):
             return f"says the machine was {word}; the source says it of something else"
     if MACHINE_OK.search(sentence) and not WHOLE_OK.search(note):
@@ -306,4 +306,19 @@ def visit_by_client(sentence: str, cited: str) -> str | None:
         who = actor_class(m.group(1))
         if who and who != "technician" and f"by {m.group(1)}" not in note:
             return f"says the {who} made the visit; the source does not"
+    return None
+
+
+def downtime_of_part(sentence: str, cited: str) -> str | None:
+    """'the main pump was down approximately 29 hours' over 'machine was down approx 29 h … cavitating main pump':
+    the machine's downtime is not its part's."""
+    words = tokens(sentence)
+    for i, w in enumerate(words[2:], 2):
+        if w != "down" or words[i - 1] not in PASSIVE:
+            continue
+        holder = words[i - 2]
+        if holder not in MACHINE_WORDS | {"it", "which", "that", "who", "they"} and not MACHINE_ID.match(holder) \
+                and holder.isalpha() and len(holder) > 1 \
+                and re.search(r"\b(?:machine|excavator|unit|equipment)\b(?: \w+){0,2} down\b", normalise(_note(cited))):
+            return f"says the {holder} was down; the source says the machine was"
     return None
