@@ -92,13 +92,13 @@ def part_number_as_value(sentence: str, cited: str) -> str | None:
     return None
 
 
-ERROR_CODE = re.compile(r"(?i)\b([a-z]{1,2})-?(\d{2,4})\s+([a-z][a-z/]+)")
+ERROR_CODE = re.compile(r"(?i)\b(e|err)-?(\d{2,4})\s+([a-z][a-z/]+)")
 # What may follow an error code: the word for it, or a word that starts another phrase.
 AFTER_CODE = {"error", "errors", "fault", "faults", "alarm", "alarms", "code", "codes", "warning", "message", "on", "and",
               "at", "in", "which", "was", "were", "during", "when", "while", "after", "before", "with", "due", "caused",
               "causing", "because", "the", "is", "has", "had", "for", "to", "of", "or", "as", "but", "so", "that",
               "then", "from", "by", "a", "an", "it", "this", "occurred", "appeared", "showed", "shown", "displayed",
-              "reported", "again", "twice", "times", "events", "event", "stop", "stops", "stopped", "message"}
+              "reported", "again", "twice", "times", "events", "event", "stop", "stops", "stopped"}
 
 
 def code_as_part(sentence: str, cited: str) -> str | None:
@@ -107,7 +107,7 @@ def code_as_part(sentence: str, cited: str) -> str | None:
     note = cited.lower()
     for m in ERROR_CODE.finditer(sentence):
         letters, digits, word = m.group(1).lower(), m.group(2), m.group(3).lower()
-        if letters not in ("e", "err") or word in AFTER_CODE:
+        if word in AFTER_CODE:
             continue
         if not re.search(rf"\b{letters}-?{digits}[\s(),:-]+{re.escape(word[:4])}", note):
             return f"'{m.group(0)} …': an error code made part of a thing's name (the source does not join them)"

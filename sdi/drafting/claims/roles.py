@@ -309,6 +309,10 @@ def visit_by_client(sentence: str, cited: str) -> str | None:
     return None
 
 
+# Words before 'was down' that name the machine or stand for it.
+NOT_HOLDERS = MACHINE_WORDS | {"it", "which", "that", "who", "they"}
+
+
 def downtime_of_part(sentence: str, cited: str) -> str | None:
     """'the main pump was down approximately 29 hours' over 'machine was down approx 29 h … cavitating main pump':
     the machine's downtime is not its part's."""
@@ -317,7 +321,7 @@ def downtime_of_part(sentence: str, cited: str) -> str | None:
         if w != "down" or words[i - 1] not in PASSIVE:
             continue
         holder = words[i - 2]
-        if holder not in MACHINE_WORDS | {"it", "which", "that", "who", "they"} and not MACHINE_ID.match(holder) \
+        if holder not in NOT_HOLDERS and not MACHINE_ID.match(holder) \
                 and holder.isalpha() and len(holder) > 1 \
                 and re.search(r"\b(?:machine|excavator|unit|equipment)\b(?: \w+){0,2} down\b", normalise(_note(cited))):
             return f"says the {holder} was down; the source says the machine was"
