@@ -31,7 +31,7 @@ def clean_reply(raw: str) -> str | None:
     """The model's one sentence, without labels, quotes or its own tags; None when it declined or said nothing."""
     if DECLINE in raw.upper():
         return None
-    line = next((ln.strip() for ln in raw.splitlines() if ln.strip()), "")
+    line = _first_line(raw)
     line = TAG.sub("", LABEL.sub("", NOTE_ECHO.sub("", line))).strip().strip("\"'“”*").strip()
     if HEADER_ONLY.match(line):  # judged without labels, tags or quotes ('"Service record of … on TL3030-001164:"')
         return None
@@ -41,11 +41,15 @@ def clean_reply(raw: str) -> str | None:
 
 def sentence_done(raw: str) -> bool:
     """The reply so far holds its whole first sentence and the start of another: the rest would be thrown away."""
-    line = next((ln for ln in raw.splitlines() if ln.strip()), "")
+    line = _first_line(raw)
     if line.count("[") > line.count("]"):  # inside the note it echoes or a tag
         return False
-    head = first_sentence(line)
-    return len(head) < len(line.rstrip())
+    return len(first_sentence(line)) < len(line)
+
+
+def _first_line(raw: str) -> str:
+    """The reply's first line that says something, stripped (a task's answer is one line)."""
+    return next((ln.strip() for ln in raw.splitlines() if ln.strip()), "")
 
 
 def first_sentence(line: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sdi.drafting.claims.dates import date_mentions, dates_in, scrub_dates, years_in
 from sdi.drafting.claims.deeds import (
-    conjunct_objects, denied_deed, fitted_with, found_fitted, infinitive_done, frequency_moved, machine_is_part, new_part,
-    participle_noun, planned_deed, repaired_to,
+    conjunct_objects, denied_deed, fitted_with, found_fitted, frequency_moved, infinitive_done, machine_is_part,
+    new_part, participle_noun, planned_deed, repaired_to,
 )
 from sdi.drafting.claims.degeneracy import degenerate, pasted
 from sdi.drafting.claims.extraction import Claims, extract
@@ -21,8 +21,8 @@ from sdi.drafting.claims.quantities import (
     code_as_part, number_frame_unsupported, number_frames, part_number_as_value, quantity_changed,
 )
 from sdi.drafting.claims.roles import (
-    asker_inverted, deed_by_thing, doer_changed, downtime_of_part, event_replaced, event_subject, machine_as_client, machine_fails, machine_state,
-    offer_turned, part_as_doer, recipient_changed, recipients, visit_by_client,
+    asker_inverted, deed_by_thing, doer_changed, downtime_of_part, event_replaced, event_subject, machine_as_client,
+    machine_fails, machine_state, offer_turned, part_as_doer, recipient_changed, recipients, visit_by_client,
 )
 
 __all__ = [

@@ -308,12 +308,19 @@ def infinitive_done(sentence: str, cited: str) -> str | None:
     planned = {stem(src[i + 1]): src[i + 1] for i in range(1, len(src) - 1)
                if src[i] == "to" and src[i - 1] not in NOT_INFINITIVE and src[i + 1].isalpha()
                and src[i + 1] not in DETERMINERS and src[i + 1] != "be"}
-    done = {stem(PAST.get(w, w)) for w in src if w.endswith("ed") or w in PAST}
+    done = {v for w in src if (v := _past_verb(w))}
     words = tokens(sentence)
     for i, w in enumerate(words):
-        if not (w.endswith("ed") or w in PAST) or (i and words[i - 1] in ("to", "be", "will", "should", "must")):
+        verb = _past_verb(w)
+        if verb is None or (i and words[i - 1] in ("to", "be", "will", "should", "must")):
             continue
-        verb = stem(PAST.get(w, w))
         if verb in planned and verb not in done and not action_class(w):
             return f"'{w}': the source has it still to be done ('to {planned[verb]}')"
+    return None
+
+
+def _past_verb(word: str) -> str | None:
+    """The stem of the verb a past form names ('made' -> mak, 'called' -> call), or None for any other word."""
+    if word.endswith("ed") or word in PAST:
+        return stem(PAST.get(word, word))
     return None

@@ -107,8 +107,6 @@ def code_as_part(sentence: str, cited: str) -> str | None:
     note = cited.lower()
     for m in ERROR_CODE.finditer(sentence):
         letters, digits, word = m.group(1).lower(), m.group(2), m.group(3).lower()
-        if word in AFTER_CODE:
-            continue
-        if not re.search(rf"\b{letters}-?{digits}[\s(),:-]+{re.escape(word[:4])}", note):
+        if word not in AFTER_CODE and not re.search(rf"\b{letters}-?{digits}[\s(),:-]+{re.escape(word[:4])}", note):
             return f"'{m.group(0)} …': an error code made part of a thing's name (the source does not join them)"
     return None

@@ -202,14 +202,19 @@ def _note(cited: str) -> str:
     return cited.split(": ", 1)[-1]
 
 
+def _said_of_machine(note: str, word: str) -> bool:
+    """The note says a word (a regex) of the machine itself ('machine was down', 'excavator … faulty')."""
+    return bool(re.search(rf"\b(?:machine|excavator|unit|equipment)\b(?: \w+){{0,2}} {word}", note))
+
+
 def machine_state(sentence: str, cited: str) -> str | None:
-    """'the PB800-000744 was dirty' (or 'faulty') where the old y1 scale was: a part's state (or a job's 'closed') is not the
-    machine's unless the note says it of the machine; nor is 'all other axes ok' the machine's 'good condition'."""
+    """'the PB800-000744 was dirty' (or 'faulty') where the old y1 scale was: a part's state (or a job's 'closed') is
+    not the machine's unless the note says it of the machine; nor is 'all other axes ok' the machine's 'good
+    condition'."""
     note = normalise(_note(cited))
     for match in MACHINE_STATE.finditer(sentence):
         word = match.group(1).lower()
-        if (fault_word(word) or word == "closed") and not re.search(
-                rf"\b(?:machine|excavator|unit|equipment)\b(?: \w+){{0,2}} {re.escape(word)}", note):
+        if (fault_word(word) or word == "closed") and not _said_of_machine(note, re.escape(word)):
             return f"says the machine was {word}; the source says it of something else"
     if MACHINE_OK.search(sentence) and not WHOLE_OK.search(note):
         return "says the whole machine was fine; the source says so of some parts only (or not at all)"
@@ -321,8 +326,7 @@ def downtime_of_part(sentence: str, cited: str) -> str | None:
         if w != "down" or words[i - 1] not in PASSIVE:
             continue
         holder = words[i - 2]
-        if holder not in NOT_HOLDERS and not MACHINE_ID.match(holder) \
-                and holder.isalpha() and len(holder) > 1 \
-                and re.search(r"\b(?:machine|excavator|unit|equipment)\b(?: \w+){0,2} down\b", normalise(_note(cited))):
+        if holder not in NOT_HOLDERS and not MACHINE_ID.match(holder) and holder.isalpha() and len(holder) > 1 \
+                and _said_of_machine(normalise(_note(cited)), r"down\b"):
             return f"says the {holder} was down; the source says the machine was"
     return None
